@@ -1,0 +1,1 @@
+"""The chat side: people, messages and sessions. Never tensors."""

@@ -1,0 +1,1 @@
+"""Platform adapters (Telegram, Discord, console): platform events in, core calls, replies out."""

@@ -1,0 +1,1 @@
+"""Subcommands of `styleclip-bot`; each module has `register(subparsers)`."""

@@ -1,0 +1,1 @@
+"""Per-person edit history in SQL."""

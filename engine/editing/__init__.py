@@ -1,0 +1,1 @@
+"""Text-driven editing: CLIP scoring, latent mapper, global direction, optimization, router."""

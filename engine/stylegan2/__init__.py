@@ -1,0 +1,27 @@
+"""StyleGAN2 generator: official checkpoint loading, W / W+ / StyleSpace, synthesis and previews."""
+
+from engine.stylegan2.checkpoint import (
+    CheckpointError,
+    generator_from_state_dict,
+    infer_config,
+    load_generator,
+)
+from engine.stylegan2.generator import (
+    Generator,
+    GeneratorConfig,
+    StyleLayer,
+    add_style_offsets,
+    default_channels,
+)
+
+__all__ = [
+    "CheckpointError",
+    "Generator",
+    "GeneratorConfig",
+    "StyleLayer",
+    "add_style_offsets",
+    "default_channels",
+    "generator_from_state_dict",
+    "infer_config",
+    "load_generator",
+]
