@@ -17,4 +17,4 @@ def to_uint8(images: torch.Tensor) -> np.ndarray:
 
 def to_pil(images: torch.Tensor) -> list[Image.Image]:
     """[N, 3, H, W] in [-1, 1] → N RGB PIL images."""
-    return [Image.fromarray(a, mode="RGB") for a in to_uint8(images)]
+    return [Image.fromarray(a) for a in to_uint8(images)]

@@ -1,0 +1,60 @@
+"""The `styleclip-bot` command line."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+from PIL import Image
+
+from bot.cli import main
+from tests.manifests import state_dict_from_manifest, vectors
+
+
+def test_help_lists_subcommands(capsys):
+    with pytest.raises(SystemExit) as info:
+        main(["--help"])
+    assert info.value.code == 0
+    out = capsys.readouterr().out
+    assert "run the bot on every platform whose token is set" in out
+    assert "render" in out
+
+
+def test_no_subcommand_prints_help(capsys):
+    assert main([]) == 0
+    assert "usage: styleclip-bot" in capsys.readouterr().out
+
+
+def test_run_without_tokens_says_what_to_set(capsys, monkeypatch):
+    monkeypatch.delenv("TELEGRAM_BOT_TOKEN", raising=False)
+    monkeypatch.delenv("DISCORD_BOT_TOKEN", raising=False)
+    assert main(["run"]) == 0
+    out = capsys.readouterr().out
+    assert "TELEGRAM_BOT_TOKEN" in out and "DISCORD_BOT_TOKEN" in out
+
+
+@pytest.fixture(scope="module")
+def checkpoint(tmp_path_factory):
+    path = tmp_path_factory.mktemp("ckpt") / "g.pt"
+    latent_avg = torch.from_numpy(vectors("stylegan2_64")["latent_avg"])
+    torch.save({"g_ema": state_dict_from_manifest("stylegan2_64"), "latent_avg": latent_avg}, path)
+    return path
+
+
+def test_render_writes_one_png_per_seed(checkpoint, tmp_path, capsys):
+    assert main(["render", str(checkpoint), "--seeds", "3", "4", "--out", str(tmp_path), "--device", "cpu"]) == 0
+    first, second = Image.open(tmp_path / "seed0003.png"), Image.open(tmp_path / "seed0004.png")
+    assert first.size == (64, 64) and first.mode == "RGB"
+    assert first.tobytes() != second.tobytes()
+
+
+def test_render_preview_size(checkpoint, tmp_path):
+    args = ["render", str(checkpoint), "--preview", "16", "--out", str(tmp_path), "--device", "cpu"]
+    assert main(args) == 0
+    assert Image.open(tmp_path / "seed0000.png").size == (16, 16)
+
+
+def test_render_bad_checkpoint_is_a_clear_error(tmp_path, capsys):
+    bad = tmp_path / "bad.pt"
+    bad.write_text("not a checkpoint")
+    assert main(["render", str(bad), "--out", str(tmp_path), "--device", "cpu"]) == 2
+    assert "not a readable PyTorch checkpoint" in capsys.readouterr().out
