@@ -1,0 +1,25 @@
+"""Typed errors of the engine service, for the chat side to turn into replies."""
+
+from __future__ import annotations
+
+
+class EngineError(RuntimeError):
+    """Base class of every error the engine service raises on purpose."""
+
+
+class EngineBusy(EngineError):
+    """The queue is full, or this caller already has as many requests waiting as allowed."""
+
+    def __init__(self, reason: str, queue_position: int, estimated_wait_s: float) -> None:
+        self.reason = reason
+        self.queue_position = queue_position
+        self.estimated_wait_s = estimated_wait_s
+        super().__init__(f"{reason} (queue position {queue_position}, about {estimated_wait_s:.0f} s)")
+
+
+class EngineOutOfMemory(EngineError):
+    """Even a batch of one did not fit in device memory."""
+
+
+class Cancelled(EngineError):
+    """The caller cancelled a long-running request."""
