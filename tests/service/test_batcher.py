@@ -18,7 +18,7 @@ from engine.stylegan2 import Generator, GeneratorConfig
 @pytest.fixture(scope="module")
 def generator() -> Generator:
     torch.manual_seed(0)
-    return Generator(GeneratorConfig.standard(16, channel_multiplier=1)).eval().requires_grad_(False)
+    return Generator(GeneratorConfig(16, {4: 64, 8: 64, 16: 32})).eval().requires_grad_(False)
 
 
 @pytest.fixture
