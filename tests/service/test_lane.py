@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 
@@ -81,7 +82,7 @@ def test_fast_work_waits_at_most_about_one_optimisation_step():
         contexts.append(ctx)
         for _ in range(2000):
             with ctx.step():
-                time.sleep(0.002)
+                time.sleep(0.01)
 
     def fast(items):
         seen["steps_when_run"] = contexts[0].steps_done
@@ -101,6 +102,35 @@ def test_fast_work_waits_at_most_about_one_optimisation_step():
                 await slow.result()
 
     asyncio.run(scenario())
-    # The fast request ran after at most the step in progress (plus one that began as it arrived),
-    # not after the 2000-step optimisation.
-    assert seen["steps_when_run"] - seen["steps_when_asked"] <= 2
+    # The fast request ran after the step in progress (and the few that begin while it travels from
+    # the event loop to a worker thread), not after the 2000-step optimisation.
+    assert seen["steps_when_run"] - seen["steps_when_asked"] <= 5
+
+
+def test_scheduler_lets_waiting_fast_work_overtake_the_next_slow_step():
+    scheduler = DeviceScheduler()
+    order: list[str] = []
+    in_step, fast_waiting = threading.Event(), threading.Event()
+
+    def slow() -> None:
+        with scheduler.slow_step():
+            in_step.set()
+            fast_waiting.wait(5)
+            while not scheduler._fast_waiting:  # the fast thread is now blocked on the device
+                time.sleep(0.001)
+            order.append("slow step 1")
+        with scheduler.slow_step():
+            order.append("slow step 2")
+
+    def fast() -> None:
+        in_step.wait(5)
+        fast_waiting.set()
+        with scheduler.fast():
+            order.append("fast")
+
+    threads = [threading.Thread(target=slow), threading.Thread(target=fast)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(10)
+    assert order == ["slow step 1", "fast", "slow step 2"]
