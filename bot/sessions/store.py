@@ -33,10 +33,11 @@ _RETRYABLE_SQLSTATES = {"40001", "40P01", "55P03"}
 class SessionStore:
     """Per-person sessions (photo latent + ordered edits with an undo pointer) in SQLite or PostgreSQL.
 
-    Every write runs in one transaction that first claims the session row through its version column,
-    so two messages of the same person never interleave: the later writer gets `ConcurrentEdit`, which
-    the one-call operations retry by themselves unless the caller passed `expect=` (then the caller has
-    computed something from a state that is now stale, and must read again: see `retry_on_conflict`).
+    Every write runs in one transaction that locks the session row (PostgreSQL: SELECT ... FOR UPDATE;
+    SQLite: BEGIN IMMEDIATE) and claims it through its version column, so two messages of the same person
+    never interleave. A writer that loses anyway gets `ConcurrentEdit`, which the one-call operations
+    retry by themselves, unless the caller passed `expect=`: then the caller computed something from a
+    state that is now stale and must read again (see `retry_on_conflict`).
     """
 
     def __init__(self, engine: Engine, *, clock: Callable[[], datetime] = utcnow, attempts: int = 10) -> None:
@@ -92,11 +93,11 @@ class SessionStore:
             NoSession, ConcurrentEdit.
         """
         with self._transaction(write=True) as orm:
-            row = _latest(orm, person)
+            row = _latest(orm, person, lock=True)
             if expect is not None and (row.id, row.version) != (expect.session_id, expect.version):
                 raise ConcurrentEdit("This photo changed while the edit was being made; please try again.")
-            # Claim: UPDATE ... WHERE version = <read version>. A concurrent writer that claimed first makes
-            # this fail (StaleDataError); on PostgreSQL the row stays locked until we commit.
+            # Claim: UPDATE ... WHERE version = <read version>; a writer that changed the row since we read it
+            # makes this fail (StaleDataError -> ConcurrentEdit), whatever locking the database offers.
             row.updated_at = self._clock()
             orm.flush()
             yield SessionUnit(orm, row, self._clock)
@@ -255,8 +256,12 @@ def _owned_by(person: Person) -> tuple:
     )
 
 
-def _latest(orm: Session, person: Person, *, with_latent: bool = False) -> ChatSession:
+def _latest(orm: Session, person: Person, *, with_latent: bool = False, lock: bool = False) -> ChatSession:
     query = select(ChatSession).where(*_owned_by(person)).order_by(ChatSession.id.desc()).limit(1)
+    if lock:
+        # PostgreSQL: writers of one session queue on the row lock instead of failing the version check
+        # (SQLite ignores FOR UPDATE; BEGIN IMMEDIATE already serializes its writers).
+        query = query.with_for_update()
     if with_latent:
         query = query.options(undefer(ChatSession.latent))
     row = orm.scalars(query).first()
