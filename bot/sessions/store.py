@@ -34,8 +34,8 @@ class SessionStore:
     """Per-person sessions (photo latent + ordered edits with an undo pointer) in SQLite or PostgreSQL.
 
     Every write runs in one transaction that locks the session row (PostgreSQL: SELECT ... FOR UPDATE;
-    SQLite: BEGIN IMMEDIATE) and claims it through its version column, so two messages of the same person
-    never interleave. A writer that loses anyway gets `ConcurrentEdit`, which the one-call operations
+    SQLite: BEGIN IMMEDIATE) and bumps its version column, so two messages of the same person never
+    interleave. A writer that loses anyway gets `ConcurrentEdit`, which the one-call operations
     retry by themselves, unless the caller passed `expect=`: then the caller computed something from a
     state that is now stale and must read again (see `retry_on_conflict`).
     """
@@ -96,10 +96,9 @@ class SessionStore:
             row = _latest(orm, person, lock=True)
             if expect is not None and (row.id, row.version) != (expect.session_id, expect.version):
                 raise ConcurrentEdit("This photo changed while the edit was being made; please try again.")
-            # Claim: UPDATE ... WHERE version = <read version>; a writer that changed the row since we read it
-            # makes this fail (StaleDataError -> ConcurrentEdit), whatever locking the database offers.
+            # Every change ends in UPDATE ... SET version = v + 1 WHERE version = v: a writer that changed the
+            # row since we read it (only possible without the row lock) makes that fail -> ConcurrentEdit.
             row.updated_at = self._clock()
-            orm.flush()
             yield SessionUnit(orm, row, self._clock)
 
     def _write(self, person: Person, expect: Revision | None, work: Callable[[SessionUnit], T]) -> SessionSummary:

@@ -6,8 +6,8 @@ from collections.abc import Callable, Mapping
 from datetime import datetime
 
 import numpy as np
-from sqlalchemy import delete, func, select
-from sqlalchemy.orm import Session, undefer
+from sqlalchemy import Row, delete, func, select
+from sqlalchemy.orm import Session
 
 from bot.sessions.arrays import StoredArray, decode_shape, encode_shape
 from bot.sessions.errors import EditNotFound, InvalidEdit, NoEditToRescale, NothingToRedo, NothingToUndo
@@ -29,9 +29,8 @@ from bot.sessions.records import (
 class SessionUnit:
     """The edit operations of one transaction on a person's current session.
 
-    Made by `SessionStore.unit()`, which has already claimed the session row (version bumped, so any
-    concurrent writer of the same session fails with `ConcurrentEdit`) and commits on exit; an exception
-    inside the `with` block rolls everything back.
+    Made by `SessionStore.unit()`, which holds the session row's lock, bumps its version and commits on
+    exit; an exception inside the `with` block rolls everything back.
     """
 
     def __init__(self, orm: Session, row: ChatSession, clock: Callable[[], datetime]) -> None:
@@ -53,7 +52,7 @@ class SessionUnit:
         row = self._row
         self._orm.execute(delete(Edit).where(Edit.session_id == row.id, Edit.seq > row.position))
         seq = row.position + 1
-        self._orm.add(Edit(
+        edit_row = Edit(
             session_id=row.id,
             seq=seq,
             text=edit.text,
@@ -67,9 +66,10 @@ class SessionUnit:
             step_shape=encode_shape(edit.step.shape),
             step_dtype=edit.step.dtype,
             created_at=self._clock(),
-        ))
+        )
+        self._orm.add(edit_row)
         row.position = seq
-        return self.summary().edits[-1]
+        return self._info(edit_row)
 
     def undo(self) -> None:
         """Step back one edit; raises `NothingToUndo` at the photo."""
@@ -97,7 +97,7 @@ class SessionUnit:
             select(Edit).where(Edit.session_id == self._row.id, Edit.seq == self._row.position)
         ).one()
         edit.scale = check_scale(edit.scale * factor)
-        return next(info for info in self.summary().edits if info.id == edit.id)
+        return self._info(edit)
 
     def drop_edit(self, edit_id: int, replacements: Mapping[int, StoredArray | np.ndarray] | None = None) -> None:
         """Remove one edit, keeping the others; `replacements` gives new steps for edits that depended on it.
@@ -133,6 +133,13 @@ class SessionUnit:
     def current(self) -> CurrentState:
         self._orm.flush()
         return build_current(self._orm, self._row)
+
+    def _info(self, edit: Edit) -> EditInfo:
+        self._orm.flush()
+        index = self._orm.scalar(
+            select(func.count()).select_from(Edit).where(Edit.session_id == self._row.id, Edit.seq <= edit.seq)
+        )
+        return edit_info(edit, int(index or 0), active=edit.seq <= self._row.position)
 
     def _neighbour_seq(self, *, before: bool) -> int | None:
         row = self._row
@@ -170,7 +177,8 @@ def add_image(orm: Session, session_id: int, data: bytes, *, kind: str, content_
 
 
 def build_summary(orm: Session, row: ChatSession) -> SessionSummary:
-    edits = orm.scalars(select(Edit).where(Edit.session_id == row.id).order_by(Edit.seq)).all()
+    # Plain rows, not ORM objects: listing a long history stays cheap.
+    edits = orm.execute(select(*_INFO_COLUMNS).where(Edit.session_id == row.id).order_by(Edit.seq)).all()
     return SessionSummary(
         session_id=row.id,
         version=row.version,
@@ -178,31 +186,37 @@ def build_summary(orm: Session, row: ChatSession) -> SessionSummary:
         generator=row.generator,
         created_at=row.created_at,
         updated_at=row.updated_at,
-        edits=tuple(
-            EditInfo(
-                id=edit.id,
-                index=index,
-                text=edit.text,
-                instruction=edit.instruction,
-                method=edit.method,
-                reason=edit.reason,
-                strength=edit.strength,
-                scale=edit.scale,
-                step_kind=StepKind(edit.step_kind),
-                created_at=edit.created_at,
-                active=edit.seq <= row.position,
-            )
-            for index, edit in enumerate(edits, start=1)
-        ),
+        edits=tuple(edit_info(edit, index, edit.seq <= row.position) for index, edit in enumerate(edits, start=1)),
+    )
+
+
+_INFO_COLUMNS = (
+    Edit.id, Edit.seq, Edit.text, Edit.instruction, Edit.method, Edit.reason, Edit.strength, Edit.scale,
+    Edit.step_kind, Edit.created_at,
+)
+
+
+def edit_info(edit: Edit | Row, index: int, active: bool) -> EditInfo:
+    return EditInfo(
+        id=edit.id,
+        index=index,
+        text=edit.text,
+        instruction=edit.instruction,
+        method=edit.method,
+        reason=edit.reason,
+        strength=edit.strength,
+        scale=edit.scale,
+        step_kind=StepKind(edit.step_kind),
+        created_at=edit.created_at,
+        active=active,
     )
 
 
 def build_current(orm: Session, row: ChatSession) -> CurrentState:
-    edits = orm.scalars(
-        select(Edit)
+    edits = orm.execute(
+        select(Edit.id, Edit.step_kind, Edit.step, Edit.step_shape, Edit.step_dtype, Edit.scale)
         .where(Edit.session_id == row.id, Edit.seq <= row.position)
         .order_by(Edit.seq)
-        .options(undefer(Edit.step))
     ).all()
     return CurrentState(
         session_id=row.id,

@@ -252,7 +252,10 @@ def test_a_unit_of_work_commits_all_its_changes_together(store: SessionStore) ->
     with store.unit(ALICE) as unit:
         unit.drop_edit(ids[0])
         unit.replace_step(ids[1], np.ones((18, 512), np.float32))
-        unit.append(style_edit(5, "third"))
+        added = unit.append(style_edit(5, "third"))
+        assert (added.index, added.text, added.active, added.scale) == (2, "third", True, 1.0)
+        stronger = unit.rescale_last(2.0)
+        assert (stronger.id, stronger.index, stronger.scale) == (added.id, 2, 2.0)
         inside = unit.summary()
     assert store.history(ALICE) == inside
     assert texts(inside) == ["edit 1", "third"]
