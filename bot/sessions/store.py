@@ -16,7 +16,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from bot.sessions import config
 from bot.sessions.arrays import StoredArray, encode_shape
-from bot.sessions.database import WRITE_OPTION, make_engine
+from bot.sessions.database import WRITE_OPTION, checkpoint_sqlite, make_engine
 from bot.sessions.errors import ConcurrentEdit, InvalidEdit, NoSession
 from bot.sessions.models import ChatSession, Edit, StoredImage, utcnow
 from bot.sessions.records import MAX_LATENT_BYTES, CurrentState, NewEdit, Person, Revision, SessionSummary
@@ -213,13 +213,17 @@ class SessionStore:
     def forget(self, person: Person) -> int:
         """Delete everything of this person on this platform, in every chat: sessions, edits, images.
 
+        On SQLite the freed pages are zeroed (secure_delete) and the WAL is checkpointed, so the bytes
+        are gone from the files too; PostgreSQL reclaims dead rows at its next (auto)vacuum.
         Returns:
             The number of sessions deleted.
         """
         ids = select(ChatSession.id).where(
             ChatSession.platform == person.platform, ChatSession.user_id == person.user_id
         )
-        return self._delete_sessions(ids)
+        deleted = self._delete_sessions(ids)
+        checkpoint_sqlite(self.engine)
+        return deleted
 
     def purge_idle(self, max_idle: timedelta | None = None, *, now: datetime | None = None) -> int:
         """Delete sessions idle for longer than `max_idle` (default: `config.retention()`).

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 
-from bot.sessions import Person, SessionStore
+from bot.sessions import Person, SessionStore, migrate
+from bot.sessions.database import make_engine
 
 from .helpers import ALICE, BOB, latent, row_counts, style_edit, w_plus_edit
 
@@ -60,3 +62,24 @@ def test_purge_reads_the_retention_from_the_environment(store: SessionStore, clo
     assert store.purge_idle() == 0
     monkeypatch.setenv("STYLECLIP_BOT_SESSION_RETENTION_DAYS", "2.5")
     assert store.purge_idle() == 1
+
+
+def test_forget_leaves_no_copy_of_the_data_in_the_sqlite_files(tmp_path) -> None:
+    path = tmp_path / "sessions.sqlite3"
+    engine = make_engine(f"sqlite:///{path}")
+    migrate.upgrade(engine)
+    store = SessionStore(engine)
+    secret = b"PRIVATE-PHOTO-" + bytes(range(256)) * 8
+    store.start(ALICE, latent(), "ffhq", photo=secret)
+    store.append(ALICE, replace(w_plus_edit(1), text="PRIVATE-WORDS give me a mohawk"))
+    fill(store, BOB, 1)
+
+    def on_disk() -> bytes:
+        return b"".join(p.read_bytes() for p in tmp_path.iterdir() if p.name.startswith("sessions.sqlite3"))
+
+    assert secret in on_disk() and b"PRIVATE-WORDS" in on_disk()
+    store.forget(ALICE)
+    assert secret[:64] not in on_disk()
+    assert b"PRIVATE-WORDS" not in on_disk()
+    assert len(store.history(BOB).edits) == 1
+    store.close()
