@@ -42,7 +42,8 @@ class EditNotFound(SessionError):
 
 
 class InvalidEdit(SessionError, ValueError):
-    """An edit or array that cannot be stored (wrong kind, shape, dtype, size, or scale)."""
+    """A value the store refuses: an edit or array of the wrong kind, shape, dtype or size, a bad strength
+    factor, or an empty or overlong id."""
 
 
 class ConcurrentEdit(SessionError):

@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from typing import TypeVar
 
 import numpy as np
-from sqlalchemy import Engine, delete, func, select
+from sqlalchemy import ColumnElement, Engine, Select, delete, func, select
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, undefer
 from sqlalchemy.orm.exc import StaleDataError
@@ -46,7 +46,14 @@ class SessionStore:
         self._attempts = attempts
 
     @classmethod
-    def open(cls, url: str | None = None, *, upgrade: bool | None = None, **kwargs: object) -> SessionStore:
+    def open(
+        cls,
+        url: str | None = None,
+        *,
+        upgrade: bool | None = None,
+        clock: Callable[[], datetime] = utcnow,
+        attempts: int = 10,
+    ) -> SessionStore:
         """Connect to `url` (default: $DATABASE_URL or the SQLite file) and bring the schema to head.
 
         Args:
@@ -61,7 +68,7 @@ class SessionStore:
             migrate.upgrade(engine)
         else:
             migrate.require_head(engine)
-        return cls(engine, **kwargs)  # type: ignore[arg-type]
+        return cls(engine, clock=clock, attempts=attempts)
 
     def close(self) -> None:
         self.engine.dispose()
@@ -234,7 +241,7 @@ class SessionStore:
         cutoff = (now or self._clock()) - (max_idle if max_idle is not None else config.retention())
         return self._delete_sessions(select(ChatSession.id).where(ChatSession.updated_at < cutoff))
 
-    def _delete_sessions(self, ids: object) -> int:
+    def _delete_sessions(self, ids: Select[tuple[int]]) -> int:
         def once() -> int:
             with self._transaction(write=True) as orm:
                 options = {"synchronize_session": False}
@@ -251,7 +258,7 @@ class SessionStore:
             return int(orm.scalar(select(func.count()).select_from(ChatSession).where(*_owned_by(person))) or 0)
 
 
-def _owned_by(person: Person) -> tuple:
+def _owned_by(person: Person) -> tuple[ColumnElement[bool], ...]:
     return (
         ChatSession.platform == person.platform,
         ChatSession.chat_id == person.chat_id,
