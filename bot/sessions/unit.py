@@ -173,6 +173,8 @@ class SessionUnit:
 
 
 def add_image(orm: Session, session_id: int, data: bytes, *, kind: str, content_type: str, now: datetime) -> None:
+    if not 0 < len(kind) <= 16 or not 0 < len(content_type) <= 64:
+        raise InvalidEdit("An image needs a kind of 1 to 16 characters and a content type of 1 to 64.")
     orm.add(StoredImage(session_id=session_id, kind=kind, content_type=content_type, data=bytes(data), created_at=now))
 
 

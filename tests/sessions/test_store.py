@@ -288,4 +288,7 @@ def test_bad_edits_are_refused_with_clear_errors(store: SessionStore) -> None:
         store.start(BOB, latent(), "")
     with pytest.raises(InvalidEdit, match="larger than"):
         store.start(BOB, np.zeros((1024, 1024), np.float32), "ffhq")
+    with pytest.raises(InvalidEdit, match="content type"):
+        store.save_image(ALICE, b"png", content_type="x" * 65)
+    assert store.load_image(ALICE, "result") is None
     assert StoredArray.from_numpy(latent()).nbytes == 18 * 512 * 4
