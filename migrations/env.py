@@ -7,6 +7,7 @@ from logging.config import fileConfig
 from alembic import context
 from sqlalchemy import Connection
 
+from bot.sessions.config import database_url
 from bot.sessions.database import make_engine
 from bot.sessions.models import Base
 
@@ -22,7 +23,7 @@ def _configure(**kwargs: object) -> None:
 
 
 def run_offline() -> None:
-    url = config.get_main_option("sqlalchemy.url") or str(make_engine().url)
+    url = database_url(config.get_main_option("sqlalchemy.url") or None)
     _configure(url=url, literal_binds=True, dialect_opts={"paramstyle": "named"})
     with context.begin_transaction():
         context.run_migrations()
