@@ -292,3 +292,16 @@ def test_bad_edits_are_refused_with_clear_errors(store: SessionStore) -> None:
         store.save_image(ALICE, b"png", content_type="x" * 65)
     assert store.load_image(ALICE, "result") is None
     assert StoredArray.from_numpy(latent()).nbytes == 18 * 512 * 4
+
+
+def test_every_change_bumps_the_version_once_and_failures_not_at_all(store: SessionStore) -> None:
+    versions = [store.start(ALICE, latent(), "ffhq").version]
+    versions.append(store.append(ALICE, w_plus_edit(1)).version)
+    versions.append(store.rescale_last(ALICE, 2.0).version)
+    versions.append(store.undo(ALICE).version)
+    with pytest.raises(NothingToUndo):
+        store.undo(ALICE)
+    versions.append(store.redo(ALICE).version)
+    versions.append(store.reset(ALICE).version)
+    assert versions == [1, 2, 3, 4, 5, 6]
+    assert store.history(ALICE).version == store.current(ALICE).version == 6
