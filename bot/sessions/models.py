@@ -76,11 +76,12 @@ class ChatSession(Base):
     latent_shape: Mapped[str] = mapped_column(String(64))  # "18,512"
     latent_dtype: Mapped[str] = mapped_column(String(16))
     position: Mapped[int] = mapped_column(Integer)  # seq of the last active edit; 0 = the photo itself
-    version: Mapped[int] = mapped_column(Integer)  # optimistic lock: bumped by every UPDATE
+    version: Mapped[int] = mapped_column(Integer)  # optimistic lock: +1 per unit of work, checked on UPDATE
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
-    __mapper_args__: ClassVar[dict[str, Any]] = {"version_id_col": version}
+    # The store sets the version itself (once per unit of work); the ORM adds WHERE version = <old> to UPDATEs.
+    __mapper_args__: ClassVar[dict[str, Any]] = {"version_id_col": version, "version_id_generator": False}
     __table_args__ = (
         CheckConstraint("position >= 0", name="position_not_negative"),
         Index("ix_chat_sessions_person", "platform", "chat_id", "user_id"),

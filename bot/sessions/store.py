@@ -103,8 +103,9 @@ class SessionStore:
             row = _latest(orm, person, lock=True)
             if expect is not None and (row.id, row.version) != (expect.session_id, expect.version):
                 raise ConcurrentEdit("This photo changed while the edit was being made; please try again.")
-            # Every change ends in UPDATE ... SET version = v + 1 WHERE version = v: a writer that changed the
-            # row since we read it (only possible without the row lock) makes that fail -> ConcurrentEdit.
+            # One version bump per unit: UPDATE ... SET version = v + 1 WHERE version = v. A writer that changed
+            # the row since we read it (only possible without the row lock) makes that fail -> ConcurrentEdit.
+            row.version += 1
             row.updated_at = self._clock()
             yield SessionUnit(orm, row, self._clock)
 
@@ -150,6 +151,7 @@ class SessionStore:
                 latent_shape=encode_shape(stored.shape),
                 latent_dtype=stored.dtype,
                 position=0,
+                version=1,
                 created_at=now,
                 updated_at=now,
             )
