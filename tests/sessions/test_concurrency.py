@@ -6,8 +6,10 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 
 import numpy as np
+import pytest
+from sqlalchemy import text
 
-from bot.sessions import SessionStore, retry_on_conflict
+from bot.sessions import ConcurrentEdit, SessionStore, retry_on_conflict
 
 from .helpers import ALICE, BOB, latent, row_counts, w_plus_edit
 
@@ -70,3 +72,15 @@ def test_read_compute_write_with_expected_revision_retries_until_each_edit_lands
     # Every step was computed from exactly the state it was appended to: step k saw k earlier steps.
     for k, step in enumerate(state.steps):
         assert float(step.to_numpy()[0, 0]) == float(k)
+
+
+def test_the_version_check_catches_a_writer_that_bypassed_the_lock(store: SessionStore) -> None:
+    store.start(ALICE, latent(), "ffhq")
+    before = store.history(ALICE)
+    with pytest.raises(ConcurrentEdit), store.unit(ALICE) as unit:
+        unit.append(w_plus_edit(1, "mine"))
+        # Stand-in for a writer outside the store: it changes the row under our feet.
+        unit._orm.execute(text("UPDATE chat_sessions SET version = version + 10"))
+        unit.undo()
+        unit.summary()  # flushes: UPDATE ... WHERE version = <ours> matches nothing
+    assert store.history(ALICE) == before
