@@ -1,0 +1,131 @@
+"""The session schema (SQLAlchemy 2.x typed ORM). It changes only through migrations/ (Alembic)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any, ClassVar
+
+from sqlalchemy import (
+    CheckConstraint,
+    DateTime,
+    Double,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+# Constraint names are part of the schema that migrations must reproduce, so they are derived, not random.
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+STEP_KINDS = ("w_plus", "style")
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Timezone-aware UTC datetimes on every backend (SQLite stores them naive, in UTC)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class ChatSession(Base):
+    """One photo being edited by one person in one chat on one platform."""
+
+    __tablename__ = "chat_sessions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    platform: Mapped[str] = mapped_column(String(32))
+    chat_id: Mapped[str] = mapped_column(String(64))
+    user_id: Mapped[str] = mapped_column(String(64))
+    generator: Mapped[str] = mapped_column(String(200))  # which generator the latent belongs to
+    latent: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)  # inverted W+, little-endian
+    latent_shape: Mapped[str] = mapped_column(String(64))  # "18,512"
+    latent_dtype: Mapped[str] = mapped_column(String(16))
+    position: Mapped[int] = mapped_column(Integer)  # seq of the last active edit; 0 = the photo itself
+    version: Mapped[int] = mapped_column(Integer)  # optimistic lock: +1 per unit of work, checked on UPDATE
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    # The store sets the version itself (once per unit of work); the ORM adds WHERE version = <old> to UPDATEs.
+    __mapper_args__: ClassVar[dict[str, Any]] = {"version_id_col": version, "version_id_generator": False}
+    __table_args__ = (
+        CheckConstraint("position >= 0", name="position_not_negative"),
+        Index("ix_chat_sessions_person", "platform", "chat_id", "user_id"),
+        Index("ix_chat_sessions_platform_user", "platform", "user_id"),
+        Index("ix_chat_sessions_updated_at", "updated_at"),
+    )
+
+
+class Edit(Base):
+    """One edit: what the person wrote, what the router chose and why, and the step it made."""
+
+    __tablename__ = "edits"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    session_id: Mapped[int] = mapped_column(ForeignKey("chat_sessions.id", ondelete="CASCADE"))
+    seq: Mapped[int] = mapped_column(Integer)  # order in the session; gaps allowed, never renumbered
+    text: Mapped[str] = mapped_column(Text)  # the words the person wrote
+    instruction: Mapped[str] = mapped_column(Text)  # the parsed instruction
+    method: Mapped[str] = mapped_column(String(32))  # mapper / global_direction / optimization
+    reason: Mapped[str] = mapped_column(Text)  # why the router chose it
+    strength: Mapped[float] = mapped_column(Double)  # alpha / strength the step was made with
+    scale: Mapped[float] = mapped_column(Double)  # "more"/"less" factor applied on top of the step
+    step_kind: Mapped[str] = mapped_column(String(16))
+    step: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)
+    step_shape: Mapped[str] = mapped_column(String(64))
+    step_dtype: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    __table_args__ = (
+        UniqueConstraint("session_id", "seq"),
+        CheckConstraint("seq > 0", name="seq_positive"),
+        CheckConstraint("scale > 0", name="scale_positive"),
+        CheckConstraint("step_kind IN ('w_plus', 'style')", name="step_kind"),
+    )
+
+
+class StoredImage(Base):
+    """An image kept for a session (the photo sent, a rendered result); deleted with the session."""
+
+    __tablename__ = "images"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    session_id: Mapped[int] = mapped_column(ForeignKey("chat_sessions.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))  # "photo", "result"
+    content_type: Mapped[str] = mapped_column(String(64))
+    data: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -1,0 +1,1 @@
+"""Alembic migrations of the session database (the only way its schema changes)."""
