@@ -24,12 +24,21 @@ def test_no_subcommand_prints_help(capsys):
     assert "usage: styleclip-bot" in capsys.readouterr().out
 
 
-def test_run_without_tokens_says_what_to_set(capsys, monkeypatch):
+def test_run_creates_the_database_then_says_what_to_set(capsys, monkeypatch, tmp_path):
     monkeypatch.delenv("TELEGRAM_BOT_TOKEN", raising=False)
     monkeypatch.delenv("DISCORD_BOT_TOKEN", raising=False)
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    monkeypatch.setenv("STYLECLIP_BOT_DATA_DIR", str(tmp_path))
     assert main(["run"]) == 0
     out = capsys.readouterr().out
     assert "TELEGRAM_BOT_TOKEN" in out and "DISCORD_BOT_TOKEN" in out
+    assert (tmp_path / "sessions.sqlite3").is_file()
+    assert str(tmp_path / "sessions.sqlite3") in out
+
+
+def test_run_with_a_bad_database_url_is_a_clear_error(capsys):
+    assert main(["run", "--database-url", "nonsense://"]) == 2
+    assert capsys.readouterr().out.startswith("error: ")
 
 
 @pytest.fixture(scope="module")
