@@ -7,9 +7,9 @@ import logging
 import sys
 from collections.abc import Sequence
 
-from bot.commands import render, run
+from bot.commands import render, run, weights
 
-SUBCOMMANDS = (run, render)
+SUBCOMMANDS = (run, render, weights)
 
 
 def build_parser() -> argparse.ArgumentParser:
