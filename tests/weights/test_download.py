@@ -173,3 +173,12 @@ def test_entry_without_sources_says_where_to_put_the_file(tmp_path):
     with pytest.raises(DownloadFailed) as info:
         download(entry("w", []), tmp_path)
     assert "No public download" in str(info.value) and str(tmp_path / "w.bin") in str(info.value)
+
+
+def test_progress_bar_on_request(server, tmp_path, capsys):
+    server.files["/w.bin"] = PAYLOAD
+    download(entry("w", [server.url("/w.bin")]), tmp_path, show_progress=True)
+    err = capsys.readouterr().err
+    assert "w.bin" in err and "100%" in err
+    download(entry("v", [server.url("/w.bin")]), tmp_path, show_progress=False)
+    assert capsys.readouterr().err == ""
