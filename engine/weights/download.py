@@ -8,6 +8,7 @@ onto the final name, so a half-written file never sits under the name the loader
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import os
 import re
@@ -79,14 +80,38 @@ def download(
     """
     root = root if root is not None else cache_dir()
     dest = file_path(entry, root)
-    if dest.is_file() and not force:
-        expected, actual = expected_sha256(entry, root), sha256_file(dest)
-        if expected is None:
-            record_checksum(root, entry.filename, actual)
-            return dest
-        if actual == expected:
-            return dest
     dest.parent.mkdir(parents=True, exist_ok=True)
+    with _exclusive(dest):  # another process fetching the same file finishes first; then its copy is checked
+        if dest.is_file() and not force:
+            expected, actual = expected_sha256(entry, root), sha256_file(dest)
+            if expected is None:
+                record_checksum(root, entry.filename, actual)
+                return dest
+            if actual == expected:
+                return dest
+        return _download_locked(entry, root, dest, show_progress, timeout)
+
+
+@contextlib.contextmanager
+def _exclusive(dest: Path):
+    """Hold an advisory lock on `dest.lock` (released by the OS if the process dies); no-op where unsupported."""
+    try:
+        import fcntl
+    except ImportError:  # Windows: two simultaneous downloads of one file would race on the .part
+        yield
+        return
+    with open(dest.with_name(dest.name + ".lock"), "a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _download_locked(
+    entry: WeightFile, root: Path, dest: Path, show_progress: bool | None, timeout: float
+) -> Path:
+    """Try every source of `entry` in turn; see `download`."""
     part = part_path(dest)
     opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor())  # Drive sets a cookie with its page
     attempts: list[tuple[str, str]] = []

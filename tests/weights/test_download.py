@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import threading
 
 import pytest
 
@@ -182,3 +183,27 @@ def test_progress_bar_on_request(server, tmp_path, capsys):
     assert "w.bin" in err and "100%" in err
     download(entry("v", [server.url("/w.bin")]), tmp_path, show_progress=False)
     assert capsys.readouterr().err == ""
+
+
+def test_every_source_failing_lists_each_http_error(server, tmp_path):
+    with pytest.raises(DownloadFailed) as info:
+        download(entry("w", [server.url("/a/w.bin"), server.url("/b/w.bin")]), tmp_path)
+    assert [reason for _, reason in info.value.attempts] == ["HTTP 404 Not Found"] * 2
+
+
+def test_a_download_in_progress_elsewhere_is_waited_for_not_repeated(server, tmp_path):
+    fcntl = pytest.importorskip("fcntl")
+    server.files["/w.bin"] = PAYLOAD
+    item = entry("w", [server.url("/w.bin")], sha=sha256(PAYLOAD))
+    result: list = []
+    with open(tmp_path / "w.bin.lock", "a") as other:  # another process is fetching w.bin
+        fcntl.flock(other, fcntl.LOCK_EX)
+        waiter = threading.Thread(target=lambda: result.append(download(item, tmp_path)))
+        waiter.start()
+        waiter.join(timeout=0.3)
+        assert waiter.is_alive() and server.log == []  # blocked on the lock, not downloading
+        (tmp_path / "w.bin").write_bytes(PAYLOAD)  # ... the other process finishes
+        fcntl.flock(other, fcntl.LOCK_UN)
+    waiter.join(timeout=30)
+    assert result == [tmp_path / "w.bin"]
+    assert server.log == []  # it found the finished file instead of downloading again
