@@ -8,7 +8,7 @@ atomic); `verify` says whether cached files are the right bytes; `cache_dir` is 
 from engine.weights.cache import Check, State, cache_dir, file_path, sha256_file, verify
 from engine.weights.download import download, ensure
 from engine.weights.errors import ChecksumMismatch, DownloadFailed, UnknownWeights, WeightsError
-from engine.weights.registry import REGISTRY, WeightFile, names, select
+from engine.weights.registry import REGISTRY, WeightFile, get, names, select
 
 __all__ = [
     "REGISTRY",
@@ -23,6 +23,7 @@ __all__ = [
     "download",
     "ensure",
     "file_path",
+    "get",
     "names",
     "select",
     "sha256_file",

@@ -178,3 +178,15 @@ def select(wanted: Iterable[str] | None, registry: Sequence[WeightFile] = REGIST
             raise UnknownWeights(name, names(registry))
         chosen += [e for e in hits if e not in chosen]
     return chosen
+
+
+def get(name: str, registry: Sequence[WeightFile] = REGISTRY) -> WeightFile:
+    """The entry with this exact short name (what the engine asks for: `ensure(get("stylegan2-ffhq"))`).
+
+    Raises:
+        UnknownWeights: no such name.
+    """
+    for entry in registry:
+        if entry.name == name:
+            return entry
+    raise UnknownWeights(name, names(registry))

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from engine.weights import REGISTRY, State, UnknownWeights, cache_dir, select, verify
+from engine.weights import REGISTRY, State, UnknownWeights, cache_dir, get, select, verify
 from engine.weights.cache import record_checksum
 from tests.weights.helpers import PAYLOAD, entry, sha256
 
@@ -57,6 +57,9 @@ def test_unknown_name_lists_the_known_ones():
     with pytest.raises(UnknownWeights) as info:
         select(["stylegan3"])
     assert "'stylegan3'" in str(info.value) and "stylegan2-ffhq" in str(info.value)
+    with pytest.raises(UnknownWeights):
+        get("mapper")  # get takes exact names only, never a group
+    assert get("e4e-ffhq").filename == "e4e_ffhq_encode.pt"
 
 
 def test_registry_has_every_model_file_of_the_product():
