@@ -7,9 +7,9 @@ import logging
 import sys
 from collections.abc import Sequence
 
-from bot.commands import db, render, run
+from bot.commands import db, render, run, weights
 
-SUBCOMMANDS = (run, render, db)
+SUBCOMMANDS = (run, render, db, weights)
 
 
 def build_parser() -> argparse.ArgumentParser:
