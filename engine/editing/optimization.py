@@ -105,13 +105,14 @@ def optimize_latent(
         loss.backward()
         optimizer.step()
         result.steps_run = step + 1
-        result.losses.append(float(loss))
-        result.clip_losses.append(float(c_loss))
-        if progress is not None and progress(step + 1, float(loss)) is False:
+        loss_value, clip_value = loss.item(), c_loss.item()
+        result.losses.append(loss_value)
+        result.clip_losses.append(clip_value)
+        if progress is not None and progress(step + 1, loss_value) is False:
             raise EditCancelled(f"optimization cancelled at step {step + 1} of {settings.steps}")
         if settings.patience is not None:
-            if float(c_loss) < best - settings.min_delta:
-                best, since_best = float(c_loss), 0
+            if clip_value < best - settings.min_delta:
+                best, since_best = clip_value, 0
             else:
                 since_best += 1
                 if since_best >= settings.patience:
