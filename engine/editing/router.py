@@ -91,19 +91,12 @@ class Router:
             return Route("optimization", "optimization: " + "; ".join(notes))
         neutral = instruction.neutral or DEFAULT_NEUTRAL
         dt = self.text.direction(instruction.target, neutral)
-        beta, count = self._search_beta(dt)
+        beta, count, tried = self._search_beta(dt)
         if beta is not None:
             return Route(
                 "global_direction", f"global direction: {count} channels at β={beta:g}", beta=beta, num_channels=count
             )
-        lo, hi = self.beta_grid[-1], self.beta_grid[0]
-        counts = (self.tables.count(dt, lo), self.tables.count(dt, hi))
-        if counts[0] < self.min_channels:
-            notes.append(f"the global direction moves only {counts[0]} channels even at β={lo:g} "
-                         f"(needs {self.min_channels})")
-        else:
-            notes.append(f"the global direction moves {counts[1]} channels even at β={hi:g} "
-                         f"(too entangled, at most {self.max_channels})")
+        notes.append(self._why_no_direction(tried))
         return Route("optimization", "optimization: " + "; ".join(notes))
 
     def _match_mapper(self, instruction: Instruction) -> Route | None:
@@ -130,15 +123,34 @@ class Router:
             )
         return None
 
-    def _search_beta(self, dt) -> tuple[float | None, int]:
-        """Start at the default β and walk the grid toward [min_channels, max_channels] (count falls as β rises)."""
-        count = self.tables.count(dt, self.beta)
+    def _search_beta(self, dt) -> tuple[float | None, int, list[tuple[float, int]]]:
+        """Start at the default β and walk the grid toward [min_channels, max_channels] (the count falls as
+        β rises). Returns (β, count, every (β, count) tried); β is None when no β fits."""
+        tried = [(self.beta, self.tables.count(dt, self.beta))]
+        count = tried[0][1]
         if self.min_channels <= count <= self.max_channels:
-            return self.beta, count
-        grid = [b for b in self.beta_grid if b < self.beta] if count < self.min_channels else \
-            [b for b in reversed(self.beta_grid) if b > self.beta]
+            return self.beta, count, tried
+        if count < self.min_channels:
+            grid = [b for b in self.beta_grid if b < self.beta]
+        else:
+            grid = [b for b in reversed(self.beta_grid) if b > self.beta]
         for beta in grid:
             count = self.tables.count(dt, beta)
+            tried.append((beta, count))
             if self.min_channels <= count <= self.max_channels:
-                return beta, count
-        return None, count
+                return beta, count, tried
+            if (count < self.min_channels) != (tried[0][1] < self.min_channels):
+                break   # jumped over the range: no β in between fits
+        return None, count, tried
+
+    def _why_no_direction(self, tried: list[tuple[float, int]]) -> str:
+        if all(count < self.min_channels for _, count in tried):
+            beta, count = min(tried)
+            return f"the global direction moves only {count} channels even at β={beta:g} (needs {self.min_channels})"
+        if all(count > self.max_channels for _, count in tried):
+            beta, count = max(tried)
+            return (f"the global direction moves {count} channels even at β={beta:g} "
+                    f"(too entangled, at most {self.max_channels})")
+        (b1, c1), (b2, c2) = sorted(tried[-2:])
+        return (f"the global direction moves {c1} channels at β={b1:g} and {c2} at β={b2:g}, "
+                f"never {self.min_channels}–{self.max_channels}")

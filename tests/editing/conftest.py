@@ -110,7 +110,7 @@ class BagOfWordsCLIP(torch.nn.Module):
 
     context_length = 77
 
-    def __init__(self, dim: int = 64, seed: int = 0) -> None:
+    def __init__(self, dim: int = 512, seed: int = 0) -> None:
         super().__init__()
         gen = torch.Generator().manual_seed(seed)
         self.table = torch.nn.Parameter(torch.randn(49408, dim, generator=gen), requires_grad=False)
