@@ -7,9 +7,9 @@ import logging
 import sys
 from collections.abc import Sequence
 
-from bot.commands import render, run
+from bot.commands import directions, render, run
 
-SUBCOMMANDS = (run, render)
+SUBCOMMANDS = (run, render, directions)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -67,6 +67,11 @@ def tiny_generator(w_dim: int = 64, width: int = 8, resolution: int = 32, seed: 
     return g.eval().requires_grad_(False)
 
 
+@pytest.fixture(scope="session")
+def make_generator():
+    return tiny_generator
+
+
 @pytest.fixture()
 def small_generator() -> Generator:
     return tiny_generator()
