@@ -10,6 +10,7 @@ import os
 
 import torch
 
+from engine.editing.editor import Editor
 from engine.editing.edits import Edit, apply_edits, render
 from engine.editing.global_direction import (
     DEFAULT_ALPHA,
@@ -69,6 +70,7 @@ __all__ = [
     "DirectionTables",
     "Edit",
     "EditCancelled",
+    "Editor",
     "Instruction",
     "LevelsMapper",
     "MapperRegistry",

@@ -28,7 +28,7 @@ class Instruction:
 
     target: str                 # what the face should show ("curly hair", "face with a beard")
     neutral: str | None = None  # what it shows now; "face" when not given
-    strength: float | None = None
+    strength: float | None = None   # multiplies the chosen method's default strength (None = 1)
 
 
 @dataclass(frozen=True)
