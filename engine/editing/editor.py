@@ -1,0 +1,75 @@
+"""One call from a parsed instruction to an `Edit`: route, then run the chosen method."""
+
+from __future__ import annotations
+
+import threading
+
+import torch
+from torch import nn
+
+from engine.editing.edits import Edit
+from engine.editing.global_direction import DEFAULT_ALPHA, DirectionTables
+from engine.editing.methods import ClipObjective, global_direction_edit, mapper_edit, optimization_edit
+from engine.editing.optimization import DEFAULT_SETTINGS, IdLoss, OptimizationSettings, Progress
+from engine.editing.registry import MapperRegistry
+from engine.editing.router import DEFAULT_NEUTRAL, Instruction, Route, Router
+from engine.editing.text import CLIPLoss, TextEncoder
+
+
+class Editor:
+    """Routes an instruction and applies the chosen StyleCLIP method to one latent.
+
+    `Instruction.strength` multiplies each method's default strength (1 = StyleCLIP's defaults:
+    the mapper's 0.1 step, α = 4.1 for global directions, the optimization's own result).
+    """
+
+    def __init__(
+        self,
+        generator: nn.Module,
+        clip_model: nn.Module,
+        mappers: MapperRegistry | None = None,
+        tables: DirectionTables | None = None,
+        id_loss: IdLoss | None = None,
+        settings: OptimizationSettings = DEFAULT_SETTINGS,
+        router: Router | None = None,
+    ) -> None:
+        self.generator = generator
+        self.text = TextEncoder(clip_model)
+        self.clip_loss = CLIPLoss(clip_model)
+        self.mappers = mappers
+        self.tables = tables
+        self.id_loss = id_loss
+        self.settings = settings
+        self.router = router or Router(self.text, mappers, tables)
+
+    def edit(
+        self,
+        w_plus: torch.Tensor,
+        instruction: Instruction,
+        progress: Progress | None = None,
+        cancel: threading.Event | None = None,
+    ) -> Edit:
+        """The edit for `instruction` at latent `w_plus` [num_ws, w_dim]; `Edit.reason` says why this method.
+
+        Raises:
+            PromptError: the prompt is empty or too long for CLIP.
+            EditCancelled: an optimization was cancelled.
+        """
+        route: Route = self.router.route(instruction)
+        factor = 1.0 if instruction.strength is None else float(instruction.strength)
+        prompt = instruction.target
+        if route.method == "mapper":
+            device = self.generator.w_avg.device
+            mapper = self.mappers.load(route.mapper, device=str(device))
+            return mapper_edit(self.generator, w_plus, mapper, strength=factor, reason=route.reason, prompt=prompt)
+        if route.method == "global_direction":
+            dt = self.text.direction(prompt, instruction.neutral or DEFAULT_NEUTRAL)
+            direction = self.tables.offsets(dt, route.beta)
+            return global_direction_edit(
+                self.generator, w_plus, direction, strength=DEFAULT_ALPHA * factor, reason=route.reason, prompt=prompt
+            )
+        objective = ClipObjective(self.clip_loss, self.text.plain(prompt))
+        return optimization_edit(
+            self.generator, w_plus, objective, strength=factor, reason=route.reason, prompt=prompt,
+            id_loss=self.id_loss, settings=self.settings, progress=progress, cancel=cancel,
+        )
