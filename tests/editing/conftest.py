@@ -3,8 +3,6 @@ random weights, tiny generators, and a bag-of-words stand-in for CLIP's text enc
 
 from __future__ import annotations
 
-import json
-import zlib
 from pathlib import Path
 
 import clip
@@ -14,31 +12,8 @@ import torch
 from clip.model import CLIP
 
 from engine.stylegan2 import Generator, GeneratorConfig, generator_from_state_dict
-
-DATA = Path(__file__).resolve().parents[1] / "data"
-
-
-def _fill(entry: dict) -> np.ndarray:
-    """The conformance fill rule: per key, default_rng(crc32(key)) draws the listed distribution."""
-    shape = tuple(entry["shape"])
-    rng = np.random.default_rng(zlib.crc32(entry["key"].encode("utf-8")))
-    dist = entry["dist"]
-    if dist == "normal":
-        x = entry.get("mean", 0.0) + entry.get("std", 1.0) * rng.standard_normal(shape)
-    elif dist == "uniform":
-        x = entry.get("low", 0.0) + (entry.get("high", 1.0) - entry.get("low", 0.0)) * rng.random(shape)
-    elif dist == "const":
-        x = np.full(shape, entry["value"])
-    elif dist == "explicit":
-        x = np.asarray(entry["values"]).reshape(shape)
-    else:
-        raise ValueError(f"unknown dist {dist!r}")
-    return np.ascontiguousarray(x.astype(np.dtype(entry.get("dtype", "float32"))))
-
-
-def manifest_state_dict(name: str) -> dict[str, torch.Tensor]:
-    manifest = json.loads((DATA / f"{name}.manifest.json").read_text())
-    return {e["key"]: torch.from_numpy(_fill(e)) for e in manifest["tensors"]}
+from tests.manifests import DATA
+from tests.manifests import state_dict_from_manifest as manifest_state_dict
 
 
 @pytest.fixture(scope="session")
