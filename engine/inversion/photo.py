@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from engine.inversion.errors import DamagedImage, ImageTooLarge, NotAnImage
+from engine.inversion.errors import DamagedImage, ImageTooLarge, InversionError, NotAnImage
 
 try:  # optional: iPhone photos
     import pillow_heif
@@ -93,9 +93,13 @@ def _check_pixels(size: tuple[int, int], limits: ImageLimits) -> None:
     width, height = size
     if width * height > limits.max_pixels:
         raise ImageTooLarge(
-            f"That picture is {width}×{height} pixels ({width * height / 1e6:.0f} megapixels); "
-            f"the limit is {limits.max_pixels / 1e6:.0f} megapixels. Please send a smaller version."
+            f"That picture is {width}×{height} pixels ({_megapixels(width * height)} megapixels); "
+            f"the limit is {_megapixels(limits.max_pixels)} megapixels. Please send a smaller version."
         )
+
+
+def _megapixels(pixels: int) -> str:
+    return f"{pixels / 1e6:.1f}" if pixels < 10_000_000 else f"{pixels / 1e6:.0f}"
 
 
 def _decode(data: bytes, limits: ImageLimits) -> np.ndarray:
@@ -109,10 +113,11 @@ def _decode(data: bytes, limits: ImageLimits) -> np.ndarray:
                 image.load()
                 upright = ImageOps.exif_transpose(image)
                 return _to_rgb(upright)
-        except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+        except InversionError:
+            raise
+        except (Image.DecompressionBombError, Image.DecompressionBombWarning):
             raise ImageTooLarge(
-                f"That picture declares an enormous size and was refused for safety ({exc}). "
-                "Please send an ordinary photo."
+                "That picture declares an enormous size and was refused for safety. Please send an ordinary photo."
             ) from None
         except UnidentifiedImageError:
             raise NotAnImage(
