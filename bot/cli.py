@@ -7,9 +7,9 @@ import logging
 import sys
 from collections.abc import Sequence
 
-from bot.commands import render, run
+from bot.commands import invert, render, run
 
-SUBCOMMANDS = (run, render)
+SUBCOMMANDS = (run, render, invert)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -129,10 +129,11 @@ def align_face(
         NoFaceFound: no face detected.
         FaceTooSmall: the largest face is below `min_eye_distance`.
     """
+    detector = detector or default_detector()
     start = time.perf_counter()
     rgb = read_image(image, limits)
     read_done = time.perf_counter()
-    faces = (detector or default_detector()).detect(rgb)
+    faces = detector.detect(rgb)
     detect_done = time.perf_counter()
     if not faces:
         raise NoFaceFound(

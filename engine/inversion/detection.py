@@ -84,15 +84,22 @@ class DlibDetector:
     e4e's one upsampling step); HOG finds faces from ~80 px up in that copy, i.e. from ~5% of the
     longer side. Landmarks are then fitted on the full-resolution image.
 
+    HOG scores: clear frontal faces score about 1 or more; patterns that merely look face-like
+    (a helmet's reflection in `skimage.data.astronaut()`) score 0 to 0.25 and move with JPEG
+    quality. So when any detection is confident, the weak ones are dropped, and a lone weak one
+    is kept (a poorly lit face is better used than refused).
+
     Args:
-        min_score: detections below this HOG score are dropped (weak ones are mostly not faces).
+        min_score: detections below this HOG score are never returned (dlib's own default is 0).
+        confident_score: when a detection reaches this score, every detection below it is dropped.
         detect_side: the longer side of the image the detector sees.
         predictor_path: the 68-point `.dat` file; by default the one `face-recognition-models` ships.
     """
 
     def __init__(
         self,
-        min_score: float = 0.2,
+        min_score: float = 0.0,
+        confident_score: float = 0.5,
         detect_side: int = 1600,
         predictor_path: str | Path | None = None,
     ) -> None:
@@ -104,6 +111,7 @@ class DlibDetector:
         if not path.is_file():
             raise DetectorUnavailable(f"landmark model not found: {path}")
         self.min_score = min_score
+        self.confident_score = confident_score
         self.detect_side = detect_side
         self._detector = dlib.get_frontal_face_detector()
         self._predictor = dlib.shape_predictor(str(path))
@@ -117,9 +125,10 @@ class DlibDetector:
         small, scale = _scaled(image, self.detect_side)
         with self._lock:
             rects, scores, _ = self._detector.run(small, 0, 0.0)
+            floor = self.confident_score if any(s >= self.confident_score for s in scores) else self.min_score
             faces = []
             for rect, score in zip(rects, scores, strict=True):
-                if score < self.min_score:
+                if score < floor:
                     continue
                 box = (rect.left() / scale, rect.top() / scale, (rect.right() + 1) / scale, (rect.bottom() + 1) / scale)
                 full = self._rectangle(*(round(v) for v in box))
