@@ -24,6 +24,10 @@ class ImageTooLarge(InversionError):
     """The file or the picture exceeds the configured limits (bytes or pixels)."""
 
 
+class ImageTooSmall(InversionError):
+    """The picture has too few pixels to hold a usable face (e.g. a thumbnail)."""
+
+
 class NoFaceFound(InversionError):
     """No human face was detected."""
 

@@ -1,7 +1,7 @@
 """Reading a sender's photo safely: bytes, a path, a PIL image or an array → RGB uint8 [H, W, 3].
 
 Limits come first (file size before decoding, pixel count from the header before the pixels are
-decoded, with Pillow's decompression-bomb guard kept on as a second line), then the picture is
+decoded, with Pillow's decompression-bomb guard kept on behind ours), then the picture is
 put upright (EXIF orientation) and brought to 8-bit RGB whatever its mode: RGBA and LA are
 composited on white, greyscale, palette, CMYK and 16-bit images are converted, and animated
 GIF/WebP/PNG give their first frame. HEIC/HEIF is read when `pillow-heif` is installed.
@@ -11,14 +11,13 @@ from __future__ import annotations
 
 import io
 import os
-import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from engine.inversion.errors import DamagedImage, ImageTooLarge, InversionError, NotAnImage
+from engine.inversion.errors import DamagedImage, ImageTooLarge, ImageTooSmall, InversionError, NotAnImage
 
 try:  # optional: iPhone photos
     import pillow_heif
@@ -47,6 +46,7 @@ def read_image(source: ImageSource, limits: ImageLimits | None = None) -> np.nda
         NotAnImage: not a readable picture format (or an array of the wrong shape).
         DamagedImage: a picture file that is truncated or corrupt.
         ImageTooLarge: over `limits.max_bytes` or `limits.max_pixels`.
+        ImageTooSmall: a side under `limits.min_side` pixels.
     """
     limits = limits or ImageLimits()
     if isinstance(source, np.ndarray):
@@ -58,7 +58,7 @@ def read_image(source: ImageSource, limits: ImageLimits | None = None) -> np.nda
         rgb = _decode(_read_bytes(source, limits), limits)
     _check_pixels((rgb.shape[1], rgb.shape[0]), limits)
     if min(rgb.shape[:2]) < limits.min_side:
-        raise NotAnImage(
+        raise ImageTooSmall(
             f"That picture is only {rgb.shape[1]}×{rgb.shape[0]} pixels, too small to hold a face. "
             "Please send the original photo."
         )
@@ -103,31 +103,29 @@ def _megapixels(pixels: int) -> str:
 
 
 def _decode(data: bytes, limits: ImageLimits) -> np.ndarray:
-    with warnings.catch_warnings():
-        # Pillow warns past MAX_IMAGE_PIXELS and raises past twice that; make both an error.
-        warnings.simplefilter("error", Image.DecompressionBombWarning)
-        try:
-            with Image.open(io.BytesIO(data)) as image:
-                _check_pixels(image.size, limits)  # from the header: nothing decoded yet
-                image.seek(0)  # animated GIF/WebP/PNG: the first frame
-                image.load()
-                upright = ImageOps.exif_transpose(image)
-                return _to_rgb(upright)
-        except InversionError:
-            raise
-        except (Image.DecompressionBombError, Image.DecompressionBombWarning):
-            raise ImageTooLarge(
-                "That picture declares an enormous size and was refused for safety. Please send an ordinary photo."
-            ) from None
-        except UnidentifiedImageError:
-            raise NotAnImage(
-                "That file is not a picture I can read. Please send a photo (JPEG, PNG, WebP, HEIC, ...)."
-            ) from None
-        except (OSError, SyntaxError, ValueError, EOFError) as exc:
-            raise DamagedImage(
-                f"That picture seems damaged or incomplete and could not be opened ({exc}). "
-                "Please send it again, ideally as the original file."
-            ) from None
+    # Pillow's own guard stays on: `Image.open` raises DecompressionBombError past twice
+    # `Image.MAX_IMAGE_PIXELS` (~179 MP). Our budget, checked from the header, is stricter.
+    try:
+        with Image.open(io.BytesIO(data)) as image:
+            _check_pixels(image.size, limits)  # nothing decoded yet
+            image.seek(0)  # animated GIF/WebP/PNG: the first frame
+            image.load()
+            return _to_rgb(ImageOps.exif_transpose(image))
+    except InversionError:
+        raise
+    except Image.DecompressionBombError:
+        raise ImageTooLarge(
+            "That picture declares an enormous size and was refused for safety. Please send an ordinary photo."
+        ) from None
+    except UnidentifiedImageError:
+        raise NotAnImage(
+            "That file is not a picture I can read. Please send a photo (JPEG, PNG, WebP, HEIC, ...)."
+        ) from None
+    except (OSError, SyntaxError, ValueError, EOFError) as exc:
+        raise DamagedImage(
+            f"That picture seems damaged or incomplete and could not be opened ({exc}). "
+            "Please send it again, ideally as the original file."
+        ) from None
 
 
 def _to_rgb(image: Image.Image) -> np.ndarray:

@@ -11,7 +11,15 @@ import pytest
 import skimage.data
 from PIL import Image
 
-from engine.inversion import DamagedImage, ImageLimits, ImageTooLarge, InversionError, NotAnImage, read_image
+from engine.inversion import (
+    DamagedImage,
+    ImageLimits,
+    ImageTooLarge,
+    ImageTooSmall,
+    InversionError,
+    NotAnImage,
+    read_image,
+)
 from engine.inversion.photo import HEIF_SUPPORTED
 
 ASTRONAUT = skimage.data.astronaut()
@@ -135,12 +143,12 @@ def test_file_and_pixel_limits(tmp_path):
 
 
 def test_tiny_pictures_and_bad_arrays_are_refused():
-    with pytest.raises(NotAnImage, match="too small"):
+    with pytest.raises(ImageTooSmall, match="too small"):
         read_image(_encode(Image.new("RGB", (20, 20)), "PNG"))
     with pytest.raises(NotAnImage, match="shape"):
         read_image(np.zeros((4, 64, 64, 3), dtype=np.uint8))
 
 
 def test_all_photo_errors_share_one_base():
-    for error in (NotAnImage, DamagedImage, ImageTooLarge):
+    for error in (NotAnImage, DamagedImage, ImageTooLarge, ImageTooSmall):
         assert issubclass(error, InversionError)
