@@ -23,6 +23,7 @@ from engine.inversion.errors import (
     NotAnImage,
 )
 from engine.inversion.invert import InversionResult, crop_to_tensor, invert
+from engine.inversion.paste import paste_back
 from engine.inversion.photo import ImageLimits, read_image
 
 __all__ = [
@@ -51,6 +52,7 @@ __all__ = [
     "ffhq_quad",
     "invert",
     "load_encoder",
+    "paste_back",
     "read_image",
     "warp_quad",
 ]

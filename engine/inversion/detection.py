@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Protocol, runtime_checkable
 
 import numpy as np
+from PIL import Image
 
 Point = tuple[float, float]
 
@@ -140,8 +141,6 @@ class DlibDetector:
 
 def _scaled(image: np.ndarray, side: int) -> tuple[np.ndarray, float]:
     """The image resized so its longer side is `side` (never upscaled more than 2×), and the factor."""
-    from PIL import Image
-
     h, w = image.shape[:2]
     scale = min(side / max(h, w), 2.0)
     if abs(scale - 1.0) < 0.05:
