@@ -88,9 +88,15 @@ class IDLoss(nn.Module):
 
     def __init__(self, network: Backbone) -> None:
         super().__init__()
-        self.facenet = network
+        self.facenet = network.eval()
         self.pool = nn.AdaptiveAvgPool2d((256, 256))
         self.face_pool = nn.AdaptiveAvgPool2d((112, 112))
+
+    def train(self, mode: bool = True) -> IDLoss:
+        """The network stays in eval mode (BatchNorm running statistics, no dropout) whatever `mode` is."""
+        super().train(mode)
+        self.facenet.eval()
+        return self
 
     def face_crop(self, x: torch.Tensor) -> torch.Tensor:
         """[N, 3, H, W] → the 112 px face region the network sees (rows 35..222, columns 32..219 at 256 px)."""

@@ -102,9 +102,14 @@ def test_1024_input_is_box_pooled_to_256(id_loss, ref):
     torch.testing.assert_close(id_loss.face_crop(big), id_loss.face_crop(small), atol=1e-6, rtol=0)
 
 
-def test_loaded_network_is_frozen_and_in_eval(id_loss):
+def test_loaded_network_is_frozen_and_stays_in_eval(id_loss):
     assert not id_loss.facenet.training
     assert not any(p.requires_grad for p in id_loss.facenet.parameters())
+    id_loss.train()  # e.g. a parent module put in training mode
+    try:
+        assert not any(m.training for m in id_loss.facenet.modules())
+    finally:
+        id_loss.eval()
 
 
 def test_num_batches_tracked_is_optional(state, tmp_path):
