@@ -7,7 +7,8 @@ import pytest
 import torch
 
 from engine.identity import Backbone, IdentityWeightsError, IDLoss, backbone_from_state_dict, load_id_network
-from tests.manifest_weights import load_state_dict, load_vectors
+from tests.manifests import state_dict_from_manifest as load_state_dict
+from tests.manifests import vectors as load_vectors
 
 
 @pytest.fixture(scope="module")
@@ -154,3 +155,11 @@ def test_truncated_and_missing_files_raise_clearly(weights_file, tmp_path):
 def test_backbone_rejects_other_configurations():
     with pytest.raises(ValueError, match="input_size"):
         Backbone(input_size=224)
+
+
+def test_the_editing_package_loads_the_same_network(weights_file, reference_pass, ref):
+    from engine.editing import load_id_network as load_for_editing
+
+    with torch.no_grad():
+        feats = IDLoss(load_for_editing(weights_file)).extract_feats(torch.from_numpy(ref["images"]))
+    torch.testing.assert_close(feats, reference_pass["feats"], rtol=0, atol=0)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from tests.manifest_weights import load_state_dict
+from tests.manifests import state_dict_from_manifest as load_state_dict
 
 
 @pytest.fixture(scope="session")

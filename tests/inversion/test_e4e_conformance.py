@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from engine.inversion import EncoderCheckpointError, WPlusEncoder, encoder_from_checkpoint, load_encoder
-from tests.manifest_weights import load_vectors
+from tests.manifests import vectors as load_vectors
 
 
 @pytest.fixture(scope="module")
