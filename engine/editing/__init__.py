@@ -38,7 +38,7 @@ from engine.editing.optimization import (
 )
 from engine.editing.preprocess import precompute_direction_tables, style_statistics
 from engine.editing.registry import RELEASED_MAPPERS, MapperRegistry, MapperSpec, normalize_prompt
-from engine.editing.router import DEFAULT_NEUTRAL, Instruction, Route, Router
+from engine.editing.router import DEFAULT_NEUTRAL, Instruction, MethodChoice, NoRoute, Route, Router
 from engine.editing.text import (
     IMAGENET_TEMPLATES,
     CLIPLoss,
@@ -75,6 +75,8 @@ __all__ = [
     "LevelsMapper",
     "MapperRegistry",
     "MapperSpec",
+    "MethodChoice",
+    "NoRoute",
     "OptimizationResult",
     "OptimizationSettings",
     "PromptError",

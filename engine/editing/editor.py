@@ -12,7 +12,7 @@ from engine.editing.global_direction import DEFAULT_ALPHA, DirectionTables
 from engine.editing.methods import ClipObjective, global_direction_edit, mapper_edit, optimization_edit
 from engine.editing.optimization import DEFAULT_SETTINGS, IdLoss, OptimizationSettings, Progress
 from engine.editing.registry import MapperRegistry
-from engine.editing.router import DEFAULT_NEUTRAL, Instruction, Route, Router
+from engine.editing.router import DEFAULT_NEUTRAL, Instruction, MethodChoice, Route, Router
 from engine.editing.text import CLIPLoss, TextEncoder
 
 
@@ -42,20 +42,36 @@ class Editor:
         self.settings = settings
         self.router = router or Router(self.text, mappers, tables)
 
+    def route(self, instruction: Instruction, method: MethodChoice = "auto") -> Route:
+        """Which method serves `instruction` and why (see `Router.route`)."""
+        return self.router.route(instruction, method)
+
     def edit(
         self,
         w_plus: torch.Tensor,
         instruction: Instruction,
         progress: Progress | None = None,
         cancel: threading.Event | None = None,
+        method: MethodChoice = "auto",
     ) -> Edit:
         """The edit for `instruction` at latent `w_plus` [num_ws, w_dim]; `Edit.reason` says why this method.
 
         Raises:
             PromptError: the prompt is empty or too long for CLIP.
+            NoRoute: `method` insists on a method that cannot serve this prompt.
             EditCancelled: an optimization was cancelled.
         """
-        route: Route = self.router.route(instruction)
+        return self.apply(w_plus, instruction, self.route(instruction, method), progress, cancel)
+
+    def apply(
+        self,
+        w_plus: torch.Tensor,
+        instruction: Instruction,
+        route: Route,
+        progress: Progress | None = None,
+        cancel: threading.Event | None = None,
+    ) -> Edit:
+        """Run the method `route` chose (mapper and global direction are fast; optimization is not)."""
         factor = 1.0 if instruction.strength is None else float(instruction.strength)
         prompt = instruction.target
         if route.method == "mapper":

@@ -77,6 +77,13 @@ class MapperRegistry:
         paths = {p.stem: p for p in sorted(folder.glob("*.pt"))} if folder.is_dir() else {}
         return cls(paths, specs)
 
+    @classmethod
+    def in_memory(cls, mappers: dict[str, LevelsMapper], specs: dict[str, MapperSpec] | None = None) -> MapperRegistry:
+        """Mappers built in this process (demo models, tests) rather than read from files."""
+        registry = cls({name: Path(f"<in memory: {name}>") for name in mappers}, specs)
+        registry._loaded.update(mappers)
+        return registry
+
     def __contains__(self, name: str) -> bool:
         return name in self.paths
 

@@ -22,6 +22,13 @@ DEFAULT_NEUTRAL = "face"  # StyleCLIP's demo neutral text
 BETA_GRID = (0.30, 0.25, 0.20, 0.18, 0.15, 0.13, 0.12, 0.11, 0.10, 0.09, 0.08)
 
 
+MethodChoice = Literal["auto", "mapper", "global_direction", "optimization"]
+
+
+class NoRoute(ValueError):
+    """The method asked for cannot serve this prompt (no matching mapper, no usable direction)."""
+
+
 @dataclass(frozen=True)
 class Instruction:
     """A parsed edit request."""
@@ -76,27 +83,38 @@ class Router:
         self.beta = beta
         self.beta_grid = tuple(sorted(set(beta_grid) | {beta}, reverse=True))
 
-    def route(self, instruction: Instruction) -> Route:
-        """Choose the method for `instruction`; `Route.reason` says why, for the person and for tests."""
-        mapper = self._match_mapper(instruction)
-        if mapper is not None:
-            return mapper
+    def route(self, instruction: Instruction, method: MethodChoice = "auto") -> Route:
+        """Choose the method for `instruction`; `Route.reason` says why, for the person and for tests.
+
+        Args:
+            method: "auto" for the cheapest method that fits, or a method to insist on ("mapper",
+                "global_direction", "optimization"); `NoRoute` when the insisted one cannot serve.
+        """
+        if method not in ("auto", "mapper", "global_direction", "optimization"):
+            raise ValueError(f"unknown method {method!r}")
+        if method == "optimization":
+            return Route("optimization", "optimization: asked for")
         notes = []
-        if self.mappers is not None and len(self.mappers):
-            notes.append("no installed mapper matches")
-        else:
-            notes.append("no mappers installed")
+        if method in ("auto", "mapper"):
+            mapper = self._match_mapper(instruction)
+            if mapper is not None:
+                return mapper
+            installed = self.mappers is not None and len(self.mappers)
+            notes.append("no installed mapper matches" if installed else "no mappers installed")
+            if method == "mapper":
+                raise NoRoute("mapper: " + notes[-1])
         if self.tables is None or self.text is None:
             notes.append("no global-direction tables for this generator")
-            return Route("optimization", "optimization: " + "; ".join(notes))
-        neutral = instruction.neutral or DEFAULT_NEUTRAL
-        dt = self.text.direction(instruction.target, neutral)
-        beta, count, tried = self._search_beta(dt)
-        if beta is not None:
-            return Route(
-                "global_direction", f"global direction: {count} channels at β={beta:g}", beta=beta, num_channels=count
-            )
-        notes.append(self._why_no_direction(tried))
+        else:
+            neutral = instruction.neutral or DEFAULT_NEUTRAL
+            dt = self.text.direction(instruction.target, neutral)
+            beta, count, tried = self._search_beta(dt)
+            if beta is not None:
+                reason = f"global direction: {count} channels at β={beta:g}"
+                return Route("global_direction", reason, beta=beta, num_channels=count)
+            notes.append(self._why_no_direction(tried))
+        if method == "global_direction":
+            raise NoRoute("global direction: " + notes[-1])
         return Route("optimization", "optimization: " + "; ".join(notes))
 
     def _match_mapper(self, instruction: Instruction) -> Route | None:

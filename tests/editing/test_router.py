@@ -121,3 +121,21 @@ def test_custom_mapper_files_get_a_spec(tmp_path):
 def test_router_settings_are_checked(encoder):
     with pytest.raises(ValueError, match="min_channels"):
         Router(encoder, min_channels=0)
+
+
+def test_insisting_on_a_method(encoder, registry):
+    from engine.editing import NoRoute
+
+    dt = encoder.direction("mohawk", "face")
+    other = encoder.direction("face with a hat", "face")
+    router = Router(encoder, registry, tables=_tables(dt, aligned=37, other=other))
+    assert router.route(Instruction("mohawk")).method == "mapper"
+    forced = router.route(Instruction("mohawk"), method="global_direction")
+    assert (forced.method, forced.num_channels) == ("global_direction", 37)
+    assert router.route(Instruction("mohawk"), method="optimization").reason == "optimization: asked for"
+    with pytest.raises(NoRoute, match="mapper: no installed mapper matches"):
+        router.route(Instruction("face with a hat"), method="mapper")
+    with pytest.raises(NoRoute, match="global direction: no global-direction tables"):
+        Router(encoder, registry).route(Instruction("face with a hat"), method="global_direction")
+    with pytest.raises(ValueError, match="unknown method"):
+        router.route(Instruction("mohawk"), method="fastest")
