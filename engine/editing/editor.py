@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 
 import torch
 from torch import nn
@@ -70,6 +71,7 @@ class Editor:
         route: Route,
         progress: Progress | None = None,
         cancel: threading.Event | None = None,
+        on_image: Callable[[int, torch.Tensor], None] | None = None,
     ) -> Edit:
         """Run the method `route` chose (mapper and global direction are fast; optimization is not)."""
         factor = 1.0 if instruction.strength is None else float(instruction.strength)
@@ -87,5 +89,5 @@ class Editor:
         objective = ClipObjective(self.clip_loss, self.text.plain(prompt))
         return optimization_edit(
             self.generator, w_plus, objective, strength=factor, reason=route.reason, prompt=prompt,
-            id_loss=self.id_loss, settings=self.settings, progress=progress, cancel=cancel,
+            id_loss=self.id_loss, settings=self.settings, progress=progress, cancel=cancel, on_image=on_image,
         )

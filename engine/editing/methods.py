@@ -10,7 +10,7 @@ session renders original latent + steps (see `edits.render`).
 from __future__ import annotations
 
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import torch
@@ -80,6 +80,7 @@ def optimization_edit(
     settings: OptimizationSettings = DEFAULT_SETTINGS,
     progress: Progress | None = None,
     cancel: threading.Event | None = None,
+    on_image: Callable[[int, torch.Tensor], None] | None = None,
 ) -> Edit:
     """Latent optimization (StyleCLIP, Patashnik et al. 2021, §4): W+ step w_opt − w0.
 
@@ -88,7 +89,7 @@ def optimization_edit(
     """
     ws = _single(generator, w_plus)
     result = optimize_latent(
-        generator, ws, objective.clip_loss, objective.text_features, id_loss, settings, progress, cancel
+        generator, ws, objective.clip_loss, objective.text_features, id_loss, settings, progress, cancel, on_image
     )
     return Edit("optimization", reason, w_step=result.w_step[0], strength=strength, prompt=prompt)
 

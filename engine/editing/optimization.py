@@ -67,6 +67,7 @@ def optimize_latent(
     settings: OptimizationSettings = DEFAULT_SETTINGS,
     progress: Progress | None = None,
     cancel: threading.Event | None = None,
+    on_image: Callable[[int, torch.Tensor], None] | None = None,
 ) -> OptimizationResult:
     """Optimise W+ toward the text; return the W+ change it found.
 
@@ -79,6 +80,8 @@ def optimize_latent(
             (e.g. for generated faces, as StyleCLIP's `free_generation`).
         progress: called after every step with (step, loss); returning False cancels.
         cancel: set it (from another thread) to cancel.
+        on_image: called after every step, before `progress`, with (step, the image that step scored),
+            e.g. for previews in a status message.
 
     Raises:
         EditCancelled: when cancelled; the caller's latent is untouched.
@@ -108,6 +111,8 @@ def optimize_latent(
         loss_value, clip_value = loss.item(), c_loss.item()
         result.losses.append(loss_value)
         result.clip_losses.append(clip_value)
+        if on_image is not None:
+            on_image(step + 1, image.detach())
         if progress is not None and progress(step + 1, loss_value) is False:
             raise EditCancelled(f"optimization cancelled at step {step + 1} of {settings.steps}")
         if settings.patience is not None:

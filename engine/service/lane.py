@@ -45,6 +45,19 @@ class JobContext:
             yield
         self.steps_done += 1
 
+    @contextmanager
+    def hold(self) -> Iterator[None]:
+        """Hold the device across a loop that calls `yield_device()` between its steps."""
+        if self.cancelled:
+            raise Cancelled("cancelled")
+        with self._scheduler.slow_step():
+            yield
+
+    def yield_device(self) -> None:
+        """Inside `hold()`: one step done; fast work waiting goes first."""
+        self.steps_done += 1
+        self._scheduler.yield_slow()
+
     def report(self, progress: Any) -> None:
         """Send a progress update to the caller (thread-safe; never blocks the job)."""
         self._loop.call_soon_threadsafe(self._queue.put_nowait, progress)

@@ -46,6 +46,16 @@ class DeviceScheduler:
         finally:
             self._release()
 
+    def yield_slow(self) -> None:
+        """Inside `slow_step`: let any fast work that is waiting go first, then take the device back."""
+        with self._cond:
+            if not self._fast_waiting:
+                return
+            self._busy = False
+            self._cond.notify_all()
+            self._cond.wait_for(lambda: not self._busy and self._fast_waiting == 0)
+            self._busy = True
+
     def _release(self) -> None:
         with self._cond:
             self._busy = False

@@ -1,0 +1,339 @@
+"""The engine as a service: one set of models per process, shared by every chat.
+
+The chat side speaks numpy and bytes, never tensors: a session state is the photo's W+ latent plus
+the active steps (`Step`), each a float32 array as the session store keeps it. Three async calls:
+
+- `invert(photo)`: find, align and encode the face → the W+ latent and the aligned crop;
+- `edit(state, instruction)`: route and compute one more step (mapper, global direction, or a slow
+  optimization with progress) → the step and the router's reason;
+- `render(state)`: the image of a state, full size or a cheap preview.
+
+Device work never runs on the event loop. Renders (and so every mapper or global-direction result,
+which the chat renders next) and encodes from different chats that arrive within a few ms share one
+device pass; optimizations run in their own lane and give way to those at every step.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+import time
+from collections.abc import Callable, Hashable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Literal
+
+import numpy as np
+import torch
+
+from engine.editing import Edit, Instruction, MethodChoice, apply_edits
+from engine.editing.optimization import EditCancelled
+from engine.images import to_uint8
+from engine.inversion import AlignedFace, ImageLimits, align_face, crop_to_tensor
+from engine.service.batcher import MicroBatcher
+from engine.service.errors import Cancelled
+from engine.service.lane import JobContext, SlowLane
+from engine.service.models import ModelSet
+from engine.service.scheduler import DeviceScheduler
+
+log = logging.getLogger(__name__)
+
+StepKind = Literal["w_plus", "style"]  # the values of the session store's StepKind
+
+
+@dataclass(frozen=True)
+class Step:
+    """One active edit of a session, as applied: W+ [num_ws, w_dim] or StyleSpace (all layers concatenated)."""
+
+    kind: StepKind
+    array: np.ndarray
+
+
+@dataclass(frozen=True)
+class LatentState:
+    """What an image is made of: the photo's latent and the active steps, in order."""
+
+    w_plus: np.ndarray                 # float32 [num_ws, w_dim]
+    steps: tuple[Step, ...] = ()
+
+
+@dataclass(frozen=True)
+class Inverted:
+    w_plus: np.ndarray                 # float32 [num_ws, w_dim]
+    aligned: np.ndarray                # uint8 [256, 256, 3], the crop the encoder saw
+    notes: tuple[str, ...]             # worth telling the sender ("I found 2 faces and used the largest")
+    seconds: float
+
+
+@dataclass(frozen=True)
+class EditResult:
+    """A new step and how it was made."""
+
+    step: Step                         # strength included: store it as it is
+    method: str                        # "mapper", "global_direction", "optimization"
+    reason: str                        # the router's explanation
+    strength: float
+    prompt: str
+    seconds: float
+    details: dict[str, float] = field(default_factory=dict)  # e.g. channels, beta, steps run
+
+
+@dataclass(frozen=True)
+class Progress:
+    """An optimization's progress, for a status message."""
+
+    step: int
+    total: int
+    loss: float
+    preview: np.ndarray | None = None  # uint8 [H, W, 3], every `preview_every` steps
+
+
+@dataclass(frozen=True)
+class EngineConfig:
+    max_batch: int = 8                 # renders / encodes in one device pass
+    max_wait_s: float = 0.005          # how long a request waits for company
+    max_queue: int = 64                # waiting fast requests before callers get EngineBusy
+    max_per_caller: int = 4            # waiting fast requests per caller
+    slow_concurrent: int = 1           # optimizations running at once
+    slow_queue: int = 16               # optimizations waiting
+    preview_resolution: int = 256
+    preview_every: int = 20            # optimization steps between progress previews (0: none)
+    limits: ImageLimits = field(default_factory=ImageLimits)
+
+
+ProgressCallback = Callable[[Progress], object]
+
+
+class Engine:
+    """One per process; every adapter shares it. Models load on first use (or with `start()`)."""
+
+    def __init__(self, load: Callable[[], ModelSet], config: EngineConfig | None = None) -> None:
+        self.config = config or EngineConfig()
+        self._load = load
+        self._models: ModelSet | None = None
+        self._load_lock = threading.Lock()
+        cfg = self.config
+        self.scheduler = DeviceScheduler()
+        self._device_pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="engine-device")
+        self._cpu_pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="engine-cpu")
+        limits = dict(max_batch=cfg.max_batch, max_wait_s=cfg.max_wait_s, max_queue=cfg.max_queue,
+                      max_per_caller=cfg.max_per_caller)
+        self._renders = MicroBatcher("render", self._render_batch, self._device_pool, self.scheduler, **limits)
+        self._encodes = MicroBatcher("photo", self._encode_batch, self._device_pool, self.scheduler, **limits)
+        self._edits = MicroBatcher("edit", self._edit_batch, self._device_pool, self.scheduler, **limits)
+        self._slow = SlowLane(self.scheduler, cfg.slow_concurrent, cfg.slow_queue)
+
+    # ------------------------------------------------------------------ models
+
+    @property
+    def models(self) -> ModelSet:
+        """The models, loaded on first use (thread-safe; call from a worker thread, it may take a while)."""
+        if self._models is None:
+            with self._load_lock:
+                if self._models is None:
+                    start = time.monotonic()
+                    self._models = self._load()
+                    log.info("models loaded on %s in %.1f s%s", self._models.device, time.monotonic() - start,
+                             " (demo: random weights)" if self._models.demo else "")
+        return self._models
+
+    async def start(self) -> ModelSet:
+        """Load the models now, off the event loop."""
+        return await asyncio.get_running_loop().run_in_executor(self._cpu_pool, lambda: self.models)
+
+    @property
+    def demo(self) -> bool:
+        return self._models is not None and self._models.demo
+
+    async def close(self) -> None:
+        for batcher in (self._renders, self._encodes, self._edits):
+            await batcher.close()
+        self._slow.close()
+        self._device_pool.shutdown(wait=False, cancel_futures=True)
+        self._cpu_pool.shutdown(wait=False, cancel_futures=True)
+
+    # ------------------------------------------------------------------ public calls
+
+    async def invert(self, photo: bytes, caller: Hashable) -> Inverted:
+        """Find, align and encode the largest face of `photo`.
+
+        Raises:
+            InversionError: (a subclass) the photo cannot be used; its message is for the sender.
+            EngineBusy: too many requests are waiting.
+        """
+        start = time.monotonic()
+        loop = asyncio.get_running_loop()
+        face = await loop.run_in_executor(self._cpu_pool, self._align, photo)
+        w_plus = await self._encodes.submit(face, caller)
+        return Inverted(w_plus, np.asarray(face.image, dtype=np.uint8), tuple(face.notes), time.monotonic() - start)
+
+    async def edit(
+        self,
+        state: LatentState,
+        instruction: Instruction,
+        caller: Hashable,
+        *,
+        method: MethodChoice = "auto",
+        on_progress: ProgressCallback | None = None,
+    ) -> EditResult:
+        """Route `instruction` and compute its step at the current image of `state`.
+
+        Mapper and global-direction edits take milliseconds; an optimization runs in the slow lane,
+        reports `Progress` to `on_progress` (called on the event loop), and stops when the awaiting
+        task is cancelled.
+
+        Raises:
+            PromptError: the prompt is empty or too long for CLIP.
+            NoRoute: `method` insists on a method that cannot serve this prompt.
+            EngineBusy: the queue (or this caller's share of it) is full.
+            Cancelled: the optimization was cancelled.
+        """
+        start = time.monotonic()
+        outcome = await self._edits.submit((state, instruction, method), caller)
+        if isinstance(outcome, Edit):
+            return self._result(outcome, start)
+        job = self._slow.submit(lambda ctx: self._optimize(ctx, state, instruction, outcome), caller)
+        try:
+            async for update in job.progress():
+                if on_progress is not None:
+                    on_progress(update)
+            edit, steps_run = await job.result()
+        except asyncio.CancelledError:
+            job.cancel()
+            raise
+        return self._result(edit, start, steps=float(steps_run))
+
+    async def render(self, state: LatentState, caller: Hashable, *, preview: bool = False) -> np.ndarray:
+        """The image of `state`: uint8 [H, W, 3], full size or `preview_resolution`."""
+        return await self._renders.submit((state, preview), caller)
+
+    @property
+    def batch_sizes(self) -> dict[str, list[int]]:
+        """Batch sizes formed so far per queue (for benchmarks and tests)."""
+        return {b.name: list(b.stats.batch_sizes) for b in (self._renders, self._encodes, self._edits)}
+
+    # ------------------------------------------------------------------ worker-thread side
+
+    def _align(self, photo: bytes) -> AlignedFace:
+        return align_face(photo, self.models.detector, limits=self.config.limits)
+
+    @torch.no_grad()
+    def _encode_batch(self, faces: list[AlignedFace]) -> list[np.ndarray]:
+        m = self.models
+        crops = torch.cat([crop_to_tensor(face.image) for face in faces]).to(m.device)
+        w_plus = m.encoder(crops).float().cpu().numpy()
+        return list(w_plus)
+
+    @torch.no_grad()
+    def _render_batch(self, items: list[tuple[LatentState, bool]]) -> list[np.ndarray]:
+        m = self.models
+        out: list[np.ndarray | None] = [None] * len(items)
+        for preview in (False, True):
+            group = [i for i, (_, p) in enumerate(items) if p == preview]
+            if not group:
+                continue
+            styles = [self._styles(items[i][0]) for i in group]
+            batch = [torch.cat(layer) for layer in zip(*styles, strict=True)]
+            top = min(self.config.preview_resolution, m.generator.img_resolution) if preview else None
+            images = to_uint8(m.generator.synthesize_from_styles(batch, max_resolution=top))
+            for i, image in zip(group, images, strict=True):
+                out[i] = image
+        return out
+
+    @torch.no_grad()
+    def _edit_batch(self, items: list[tuple[LatentState, Instruction, MethodChoice]]) -> list[object]:
+        """Route each request; compute mapper and global-direction steps; return the Route of optimizations."""
+        editor = self.models.editor
+        results: list[object] = []
+        for state, instruction, method in items:
+            route = editor.route(instruction, method)
+            if route.method == "optimization":
+                results.append(route)
+                continue
+            edit = editor.apply(self._current_w_plus(state), instruction, route)
+            results.append(edit)
+        return results
+
+    def _optimize(self, ctx: JobContext, state: LatentState, instruction: Instruction, route) -> tuple[Edit, int]:
+        """Run in the slow lane: hold the device, giving way to fast work after every step."""
+        m = self.models
+        total, every = m.editor.settings.steps, self.config.preview_every
+        snapshots: dict[int, torch.Tensor] = {}
+        steps_run = 0
+
+        def on_image(step: int, image: torch.Tensor) -> None:
+            if every and step % every == 0 and step < total:
+                snapshots[step] = image
+
+        def progress(step: int, loss: float) -> bool:
+            nonlocal steps_run
+            steps_run = step
+            image = snapshots.pop(step, None)
+            ctx.report(Progress(step, total, loss, None if image is None else self._small(image)))
+            ctx.yield_device()
+            return not ctx.cancelled
+
+        w_plus = self._current_w_plus(state)
+        try:
+            with ctx.hold():
+                edit = m.editor.apply(w_plus, instruction, route, progress=progress, cancel=ctx.cancel_event,
+                                      on_image=on_image)
+        except EditCancelled as exc:
+            raise Cancelled("the optimization was cancelled") from exc
+        return edit, steps_run
+
+    def _small(self, image: torch.Tensor) -> np.ndarray:
+        """A preview-sized uint8 copy of one generator image [1, 3, H, W]."""
+        side = min(self.config.preview_resolution, image.shape[-1])
+        return to_uint8(torch.nn.functional.adaptive_avg_pool2d(image[:1].float(), side))[0]
+
+    # ------------------------------------------------------------------ state → tensors
+
+    def _current_w_plus(self, state: LatentState) -> torch.Tensor:
+        """The W+ latent the next edit starts from: the photo's plus every W+ step."""
+        m = self.models
+        w = torch.from_numpy(np.ascontiguousarray(state.w_plus, dtype=np.float32)).to(m.device)
+        for step in state.steps:
+            if step.kind == "w_plus":
+                w = w + torch.from_numpy(np.ascontiguousarray(step.array, dtype=np.float32)).to(m.device)
+        return w
+
+    def _styles(self, state: LatentState) -> list[torch.Tensor]:
+        """Style vectors [1, C] per layer of a state (W+ steps, then StyleSpace steps)."""
+        m = self.models
+        edits = [self._as_edit(step) for step in state.steps]
+        w_plus = torch.from_numpy(np.ascontiguousarray(state.w_plus, dtype=np.float32)).to(m.device)
+        _, styles = apply_edits(m.generator, w_plus, edits)
+        return styles
+
+    def _as_edit(self, step: Step) -> Edit:
+        array = torch.from_numpy(np.ascontiguousarray(step.array, dtype=np.float32)).to(self.models.device)
+        if step.kind == "w_plus":
+            return Edit("mapper", "", w_step=array)
+        return Edit("global_direction", "", style_step=tuple(split_styles(self.models.generator, array)))
+
+    def _result(self, edit: Edit, start: float, **details: float) -> EditResult:
+        if edit.w_step is not None:
+            step = Step("w_plus", (edit.strength * edit.w_step).float().cpu().numpy())
+        else:
+            step = Step("style", join_styles(self.models.generator, edit.style_step, edit.strength))
+        return EditResult(step, edit.method, edit.reason, edit.strength, edit.prompt, time.monotonic() - start,
+                          details)
+
+
+def split_styles(generator, flat: torch.Tensor) -> list[torch.Tensor]:
+    """A concatenated StyleSpace step → one [C] tensor per layer."""
+    sizes = [layer.channels for layer in generator.style_layers]
+    if flat.ndim != 1 or flat.numel() != sum(sizes):
+        raise ValueError(f"a StyleSpace step has {sum(sizes)} channels for this generator, got {list(flat.shape)}")
+    return list(torch.split(flat, sizes))
+
+
+def join_styles(generator, per_layer: Sequence[torch.Tensor | None], strength: float) -> np.ndarray:
+    """Per-layer StyleSpace offsets (None = untouched) × strength → one float32 vector."""
+    parts = [
+        np.zeros(layer.channels, np.float32) if d is None else (strength * d).float().cpu().numpy()
+        for layer, d in zip(generator.style_layers, per_layer, strict=True)
+    ]
+    return np.concatenate(parts).astype(np.float32)
