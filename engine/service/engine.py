@@ -16,6 +16,7 @@ device pass; optimizations run in their own lane and give way to those at every 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import threading
 import time
@@ -201,6 +202,8 @@ class Engine:
             edit, steps_run = await job.result()
         except asyncio.CancelledError:
             job.cancel()
+            with contextlib.suppress(Exception):  # returns once the optimization has stopped
+                await job.result()
             raise
         return self._result(edit, start, steps=float(steps_run))
 
