@@ -1,0 +1,89 @@
+"""`styleclip-bot edit`: one edit of one photo from the shell, through the same engine the bot uses."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+from pathlib import Path
+
+import torch
+
+METHODS = {"auto": "auto", "mapper": "mapper", "global": "global_direction", "optimize": "optimization"}
+DEMO_NOTE = "demo mode: small random models, so the picture means nothing (it only shows the path works)"
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "edit",
+        help="edit a face photo from words, once, and save the result",
+        description="Invert the face of PHOTO, apply PROMPT with the method the router picks (or --method), "
+        "and save the result. Prints which method ran and why.",
+    )
+    parser.add_argument("photo", type=Path, help="the photo (JPEG, PNG, WebP, HEIC, ...)")
+    parser.add_argument("prompt", help='what to change, e.g. "make it cuter" or "purple hair"')
+    parser.add_argument("-o", "--out", type=Path, default=None, help="output PNG (default: PHOTO_edited.png)")
+    parser.add_argument("--method", choices=sorted(METHODS), default="auto", help="insist on a method")
+    parser.add_argument("--strength", type=float, default=None, help="scale the method's default strength")
+    parser.add_argument("--demo", action="store_true", help="use small random models: no download, meaningless images")
+    parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
+    parser.set_defaults(func=main)
+
+
+def main(args: argparse.Namespace) -> int:
+    return asyncio.run(_edit(args))
+
+
+async def _edit(args: argparse.Namespace) -> int:
+    from tqdm import tqdm
+
+    from engine.editing import Instruction, NoRoute, PromptError
+    from engine.inversion import InversionError
+    from engine.service import Engine, EngineError, LatentState, ModelsMissing, demo_models, load_models
+
+    try:
+        photo = args.photo.read_bytes()
+    except OSError as exc:
+        print(f"error: cannot read {args.photo}: {exc.strerror}")
+        return 2
+    instruction = Instruction(args.prompt.strip(), strength=args.strength)
+    engine = Engine(lambda: demo_models(device=args.device) if args.demo else load_models(device=args.device))
+    bar = None
+    try:
+        await engine.start()
+        if args.demo:
+            print(DEMO_NOTE)
+        inverted = await engine.invert(photo, caller="cli")
+        for note in inverted.notes:
+            print(note)
+
+        def progress(update) -> None:
+            nonlocal bar
+            if bar is None:
+                bar = tqdm(total=update.total, desc="optimizing", unit="step")
+            bar.set_postfix(loss=f"{update.loss:.4f}")
+            bar.update(update.step - bar.n)
+
+        state = LatentState(inverted.w_plus)
+        result = await engine.edit(state, instruction, caller="cli", method=METHODS[args.method],
+                                   on_progress=progress)
+        image = await engine.render(LatentState(inverted.w_plus, (result.step,)), caller="cli")
+    except ModelsMissing as exc:
+        print(f"error: {exc}")
+        return 2
+    except (InversionError, PromptError, NoRoute) as exc:
+        print(f"sorry: {exc}")
+        return 1
+    except EngineError as exc:
+        print(f"error: {exc}")
+        return 1
+    finally:
+        if bar is not None:
+            bar.close()
+        await engine.close()
+    from PIL import Image
+
+    out = args.out or args.photo.with_name(f"{args.photo.stem}_edited.png")
+    Image.fromarray(image).save(out)
+    print(f"{result.reason} ({result.seconds:.1f} s)")
+    print(out)
+    return 0
