@@ -174,6 +174,8 @@ def _gibberish(word: str) -> bool:
         return True
     if len(word) >= 3 and not re.search(r"[aeiouy]", word):
         return True
+    if len(word) >= 6 and (set(word) <= set(_KEYBOARD_ROWS[1]) or re.fullmatch(r"(.{2,4})\1+", word)):
+        return True                                 # "asdfasdf", "hahaha"
     return bool(re.search(r"[^aeiouy]{6}", word) or re.search(r"(.)\1{3}", word) or len(word) > 30)
 
 
@@ -254,8 +256,18 @@ def _drop_words(rest: str) -> Drop | Undo | Refusal:
 
 
 def _edit(words: str) -> Edit | None:
-    """Edit frames on the words, with strength words taken out first."""
+    """Edit frames on the words, with strength words taken out first; a trailing "more"/"less" scales it."""
     strength, plain = _strength(words)
+    tail = re.fullmatch(r"(.+?)\s+(more|less)", plain)
+    if tail is not None:
+        edit = _edit(tail.group(1))
+        if edit is None:
+            return None
+        if tail.group(2) == "more":
+            return Edit(edit.target, edit.neutral, strength or P.STRONG, words)
+        if edit.neutral is None:
+            return None
+        return Edit(edit.neutral, edit.target, strength, words)      # "smile less": back the other way
     for pattern, kind in _FRAMES:
         m = pattern.match(plain)
         if m is None:
@@ -299,6 +311,8 @@ def _concept(x: str) -> tuple[str, str | None] | None:
         return P.SET_PHRASES[x]
     if b in P.CELEBRITIES:
         return P.CELEBRITIES[b], None
+    if b.endswith(" face") and b[:-5] in P.ADJECTIVES:    # "angry face"
+        return _concept(b[:-5])
     adjective = P.ADJECTIVES.get(b) or (P.VERBS.get(b) if b == x else None)
     if adjective is not None:
         return P.SPECIAL_ADJECTIVES.get(adjective, (f"{adjective} face", "face"))
