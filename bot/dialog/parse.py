@@ -70,8 +70,8 @@ _ADD_VERBS = ("add", "give", "put on", "put", "wear", "wearing", "with", "grow",
 
 # Edit frames, tried in order: (pattern, how to read the captured words).
 _FRAMES: tuple[tuple[re.Pattern, str], ...] = tuple((re.compile(p), kind) for p, kind in (
-    (r"^(?:make|dye|colou?r|paint|turn|change|get)\s+(?:the|his|her|their|my|its)\s+hair\s+(?:to\s+|into\s+)?(.+)$",
-     "hair"),
+    (rf"^(?:make|dye|colou?r|paint|turn|change|get)\s+(?:the|his|her|their|my|its)\s+((?:{_alternation(P.FACE_PARTS)})"
+     r"\s+(?:to\s+|into\s+)?.+)$", "part"),
     (rf"^(?:(?:make|let)\s+(?:{_OBJ})\s+)?(?:look|looks|looking|appear|seem)\s+(?:more\s+)?like\s+(.+)$", "transform"),
     (rf"^(?:turn|change|transform|morph|convert|make)\s+(?:(?:{_OBJ})\s+)?into\s+(.+)$", "transform"),
     (r"^(?:become|like|as)\s+(.+)$", "transform"),
@@ -89,7 +89,12 @@ _KEYBOARD_ROWS = ("qwertyuiop", "asdfghjkl", "zxcvbnm")
 _QUESTION_WORDS = ("what", "why", "how", "who", "when", "where", "is", "are", "do", "does", "did", "can", "will")
 _FILLER = frozenset({"it", "him", "her", "them", "me", "the", "and", "this", "that", "yes", "no", "yeah", "nope",
                      "lol", "ok", "okay", "hmm", "idk", "you", "a", "an", "so", "oh", "ah", "uh", "um", "yo", "sure",
-                     "fine", "good", "bad", "well", "what", "why", "test", "testing"})
+                     "fine", "good", "bad", "well", "what", "why", "test", "testing", "face", "photo", "picture",
+                     "image", "pic", "eyes", "head", "person"})
+# Words of the edit frames: a message made only of these ("make it", "add", "turn into") asks for nothing.
+_FRAME_WORDS = frozenset(" ".join((*_REMOVE_VERBS, *_ADD_VERBS, *P.OBJECTS, *P.ARTICLES)).split()) | {
+    "make", "turn", "change", "transform", "morph", "convert", "into", "look", "looks", "looking", "appear",
+    "seem", "like", "as", "become", "be", "let", "dye", "colour", "color", "paint", "take", "off", "on"}
 
 
 def parse(text: str) -> Parsed:
@@ -258,6 +263,8 @@ def _drop_words(rest: str) -> Drop | Undo | Refusal:
 def _edit(words: str) -> Edit | None:
     """Edit frames on the words, with strength words taken out first; a trailing "more"/"less" scales it."""
     strength, plain = _strength(words)
+    if plain not in P.SET_PHRASES and set(plain.split()) <= _FRAME_WORDS | _FILLER:
+        return None
     tail = re.fullmatch(r"(.+?)\s+(more|less)", plain)
     if tail is not None:
         edit = _edit(tail.group(1))
@@ -367,8 +374,13 @@ def _hair(description: str) -> tuple[str, str]:
     return f"face with {description} hair", "face with hair"
 
 
-def _read_hair(x: str) -> tuple[str, str] | None:
-    return _hair(x) if x else None
+def _read_part(x: str) -> tuple[str, str] | None:
+    """ "hair purple" → ("face with purple hair", "face with hair"); "nose big" → ("face with big nose", "face")."""
+    part, _, rest = x.partition(" ")
+    rest = re.sub(r"^(?:to|into)\s+", "", rest)
+    if part == "hair":
+        return _hair(rest)
+    return f"face with {_bare(rest)} {part}", "face"
 
 
 def _read_transform(x: str) -> tuple[str, str | None] | None:
@@ -422,5 +434,5 @@ def _read_remove(x: str) -> tuple[str, str | None] | None:
     return f"face without {noun}", f"face with {noun}"
 
 
-_READERS = {"hair": _read_hair, "transform": _read_transform, "make": _read_make, "add": _read_add,
+_READERS = {"part": _read_part, "transform": _read_transform, "make": _read_make, "add": _read_add,
             "remove": _read_remove}

@@ -63,7 +63,8 @@ _COMMANDS = {
                        "delete confirm", "confirm delete"),
     "start": ("start",),
     "thanks": ("thanks", "thank you", "thx", "ty", "thank you so much", "thanks a lot", "great", "cool", "nice",
-               "perfect", "awesome", "love it", "wow"),
+               "perfect", "awesome", "love it", "wow", "i like it", "i love it", "looks good", "looks great",
+               "good job", "nice one", "well done"),
     "more": ("more", "stronger", "make it stronger", "increase", "not enough", "too subtle", "too weak",
              "more of that", "more of it", "do it more", "make it more", "amplify", "boost", "intensify",
              "even more", "stronger please", "again", "do it again", "once more", "one more time",
@@ -155,6 +156,10 @@ HAIR_WORDS = frozenset({
 })
 HAIR_PERSONS = {"blonde": "blonde", "blond": "blonde", "brunette": "brown", "redhead": "red", "ginger": "ginger",
                 "redheaded": "red"}
+
+# Parts of a face: "make his nose bigger" → target "face with bigger nose" (hair: neutral "face with hair").
+FACE_PARTS = ("hair", "eyes", "eye", "nose", "lips", "mouth", "ears", "eyebrows", "skin", "cheeks", "chin", "jaw",
+              "forehead", "teeth", "beard", "mustache", "moustache")
 
 # Things a face can have, with their article ("add beard" → "face with a beard").
 NOUNS = {
