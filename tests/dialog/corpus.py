@@ -37,6 +37,7 @@ class R(NamedTuple):
 
 
 CORPUS = [
+    # --- expressions and looks: "<adjective> face" against "face"
     ('make it cuter', E('cute face', 'face')),
     ('Make it cuter!', E('cute face', 'face')),
     ('make it cuter please', E('cute face', 'face')),
@@ -68,6 +69,7 @@ CORPUS = [
     ('surprised', E('surprised face', 'face')),
     ('look surprised', E('surprised face', 'face')),
     ('make him laugh', E('laughing face', 'face')),
+    # --- things to add: "face with X" against "face"
     ('add a beard', E('face with a beard', 'face')),
     ('add beard', E('face with a beard', 'face')),
     ('give him a beard', E('face with a beard', 'face')),
@@ -84,6 +86,7 @@ CORPUS = [
     ('give him freckles', E('face with freckles', 'face')),
     ('add earrings', E('face with earrings', 'face')),
     ('add a tattoo', E('face with a tattoo', 'face')),
+    # --- things to remove: "face without X" against "face with X"
     ('remove makeup', E('face without makeup', 'face with makeup')),
     ('no makeup', E('face without makeup', 'face with makeup')),
     ('without makeup', E('face without makeup', 'face with makeup')),
@@ -98,6 +101,7 @@ CORPUS = [
     ('clean shaven', E('face without a beard', 'face with a beard')),
     ('lose the mustache', E('face without a mustache', 'face with a mustache')),
     ('no more glasses', E('face without glasses', 'face with glasses')),
+    # --- hairstyles (the released mappers' texts) and hair: "face with X hair" against "face with hair"
     ('give her a mohawk', E('mohawk hairstyle', 'face')),
     ('give him a mohawk', E('mohawk hairstyle', 'face')),
     ('mohawk', E('mohawk hairstyle', 'face')),
@@ -121,6 +125,7 @@ CORPUS = [
     ('short hair', E('face with short hair', 'face with hair')),
     ('grey hair', E('face with grey hair', 'face with hair')),
     ('white hair', E('face with white hair', 'face with hair')),
+    # --- becoming something or someone: the thing itself, no neutral
     ('turn into a lion', E('lion', None)),
     ('turn him into a lion', E('lion', None)),
     ('turn her into a cat', E('cat', None)),
@@ -133,6 +138,7 @@ CORPUS = [
     ('like johnny depp', E('Johnny Depp', None)),
     ('turn him into mark zuckerberg', E('Mark Zuckerberg', None)),
     ('make him look like a vampire', E('vampire', None)),
+    # --- more / less of a thing
     ('bald', E('bald face', 'face with hair')),
     ('make him bald', E('bald face', 'face with hair')),
     ('hairless', E('bald face', 'face with hair')),
@@ -142,6 +148,7 @@ CORPUS = [
     ('make him less old', E('young face', 'old face')),
     ('less angry', E('face', 'angry face')),
     ('not smiling', E('face', 'smiling face')),
+    # --- more / less of the last edit
     ('more', More(1.5)),
     ('More!', More(1.5)),
     ('more please', More(1.5)),
@@ -174,6 +181,7 @@ CORPUS = [
     ('way too much', Less(0.5)),
     ('less x2', Less(0.5)),
     ('half', Less(0.5)),
+    # --- undo, redo, reset, history, compare
     ('undo', Undo()),
     ('Undo', Undo()),
     ('undo that', Undo()),
@@ -200,6 +208,7 @@ CORPUS = [
     ('/compare', Compare()),
     ('before and after', Compare()),
     ('side by side', Compare()),
+    # --- dropping an earlier edit by its words
     ('drop the beard', Drop('beard')),
     ('drop beard', Drop('beard')),
     ('drop the mohawk', Drop('mohawk')),
@@ -212,6 +221,7 @@ CORPUS = [
     ('/drop beard', Drop('beard')),
     ('/drop the smile', Drop('smile')),
     ('/undo beard', Drop('beard')),
+    # --- help, privacy, forget, start, thanks
     ('help', Help()),
     ('/help', Help()),
     ('what can you do', Help()),
@@ -235,6 +245,7 @@ CORPUS = [
     ('thanks', Thanks()),
     ('thank you!', Thanks()),
     ('cool', Thanks()),
+    # --- refusals
     ('/foo', R('nonsense')),
     ('/drop', R('nonsense')),
     ('   ', R('empty')),
@@ -254,6 +265,7 @@ CORPUS = [
     ('lol', R('nonsense')),
     ('ok', R('nonsense')),
     ('what is this', R('nonsense')),
+    # --- unsafe requests
     ('make her naked', R('unsafe')),
     ('nude', R('unsafe')),
     ('make him naked please', R('unsafe')),
@@ -262,6 +274,7 @@ CORPUS = [
     ('add blood', R('unsafe')),
     ('make it bloody', R('unsafe')),
     ('gore', R('unsafe')),
+    # --- open-ended edits and mixed phrasings
     ('make her look like a model', E('model', None)),
     ('make it look like a painting', E('painting', None)),
     ('add a clown nose', E('face with a clown nose', 'face')),
