@@ -1,0 +1,29 @@
+"""Understanding messages: text → an `Edit`, a command, or a friendly `Refusal` (see `parse`)."""
+
+from bot.dialog.commands import (
+    Command,
+    Compare,
+    Drop,
+    Edit,
+    Forget,
+    ForgetConfirm,
+    Help,
+    History,
+    Less,
+    More,
+    Parsed,
+    Privacy,
+    Redo,
+    Refusal,
+    Reset,
+    Start,
+    Thanks,
+    Undo,
+)
+from bot.dialog.parse import parse
+from bot.dialog.phrases import MAX_LENGTH
+
+__all__ = [
+    "MAX_LENGTH", "Command", "Compare", "Drop", "Edit", "Forget", "ForgetConfirm", "Help", "History", "Less",
+    "More", "Parsed", "Privacy", "Redo", "Refusal", "Reset", "Start", "Thanks", "Undo", "parse",
+]
