@@ -67,3 +67,35 @@ def test_render_bad_checkpoint_is_a_clear_error(tmp_path, capsys):
     bad.write_text("not a checkpoint")
     assert main(["render", str(bad), "--out", str(tmp_path), "--device", "cpu"]) == 2
     assert "not a readable PyTorch checkpoint" in capsys.readouterr().out
+
+
+@pytest.fixture(scope="module")
+def astronaut_jpeg(tmp_path_factory):
+    from skimage import data
+
+    path = tmp_path_factory.mktemp("photos") / "astronaut.jpg"
+    Image.fromarray(data.astronaut()).save(path, quality=95)
+    return path
+
+
+def test_edit_demo_runs_the_whole_path_and_says_how(astronaut_jpeg, tmp_path, capsys):
+    out = tmp_path / "mohawk.png"
+    assert main(["edit", str(astronaut_jpeg), "please give him a mohawk", "--demo", "-o", str(out),
+                 "--device", "cpu"]) == 0
+    printed = capsys.readouterr().out
+    assert "demo mode" in printed and "means nothing" in printed
+    assert "mapper 'mohawk'" in printed
+    assert Image.open(out).size == (256, 256)
+
+
+def test_edit_refuses_kindly(astronaut_jpeg, tmp_path, capsys):
+    cat = tmp_path / "cat.jpg"
+    from skimage import data
+
+    Image.fromarray(data.chelsea()).save(cat)
+    assert main(["edit", str(cat), "smile", "--demo", "--device", "cpu"]) == 1
+    assert "sorry" in capsys.readouterr().out
+    assert main(["edit", str(astronaut_jpeg), "undo", "--demo", "--device", "cpu"]) == 1
+    assert "chat command" in capsys.readouterr().out
+    assert main(["edit", str(astronaut_jpeg), "   ", "--demo", "--device", "cpu"]) == 1
+    assert main(["edit", str(tmp_path / "missing.jpg"), "smile", "--demo"]) == 2

@@ -36,6 +36,8 @@ def main(args: argparse.Namespace) -> int:
 async def _edit(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
+    from bot import dialog
+    from bot.dialog import Refusal, parse
     from engine.editing import Instruction, NoRoute, PromptError
     from engine.inversion import InversionError
     from engine.service import Engine, EngineError, LatentState, ModelsMissing, demo_models, load_models
@@ -45,7 +47,15 @@ async def _edit(args: argparse.Namespace) -> int:
     except OSError as exc:
         print(f"error: cannot read {args.photo}: {exc.strerror}")
         return 2
-    instruction = Instruction(args.prompt.strip(), strength=args.strength)
+    parsed = parse(args.prompt)
+    if isinstance(parsed, Refusal):
+        print(f"sorry: {parsed.message}")
+        return 1
+    if not isinstance(parsed, dialog.Edit):
+        print(f"sorry: {args.prompt!r} is a chat command, not an edit; try something like \"purple hair\"")
+        return 1
+    strength = args.strength if args.strength is not None else parsed.strength
+    instruction = Instruction(parsed.target, parsed.neutral, strength)
     engine = Engine(lambda: demo_models(device=args.device) if args.demo else load_models(device=args.device))
     bar = None
     try:
