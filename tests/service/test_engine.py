@@ -27,7 +27,7 @@ def models():
 @pytest.fixture
 def engine(models):
     models.editor.settings = OptimizationSettings(steps=10)
-    return Engine(lambda: models, EngineConfig(max_wait_s=0.2, preview_every=4))
+    return Engine(lambda: models, EngineConfig(max_batch=8, max_wait_s=0.2, preview_every=4))
 
 
 def jpeg(array: np.ndarray) -> bytes:
