@@ -137,16 +137,28 @@ def test_optimization_reports_progress_with_previews(engine, astronaut):
     assert result.step.kind == "w_plus" and np.abs(result.step.array).max() > 0
 
 
-def test_cancelling_an_optimization(models, astronaut):
+@pytest.fixture
+def long_optimizations(models):
+    """An engine whose optimizations run until cancelled."""
     models.editor.settings = OptimizationSettings(steps=10_000)
-    engine = Engine(lambda: models, EngineConfig(preview_every=0))
+    return Engine(lambda: models, EngineConfig(preview_every=0))
+
+
+async def running_optimization(engine: Engine, w_plus: np.ndarray, caller: str) -> asyncio.Task:
+    """Start an optimization and return once it has reported its first step."""
+    seen = asyncio.Event()
+    task = asyncio.create_task(engine.edit(LatentState(w_plus), Instruction("a lion"), caller=caller,
+                                           method="optimization", on_progress=lambda u: seen.set()))
+    await seen.wait()
+    return task
+
+
+def test_cancelling_an_optimization(long_optimizations, models, astronaut):
+    engine = long_optimizations
 
     async def scenario():
         w_plus = (await engine.invert(astronaut, caller="a")).w_plus
-        seen = asyncio.Event()
-        task = asyncio.create_task(engine.edit(LatentState(w_plus), Instruction("a lion"), caller="a",
-                                               method="optimization", on_progress=lambda u: seen.set()))
-        await seen.wait()
+        task = await running_optimization(engine, w_plus, caller="a")
         # While it runs, a fast render of someone else goes through.
         image = await engine.render(LatentState(w_plus), caller="b")
         task.cancel()
@@ -162,16 +174,12 @@ def test_cancelling_an_optimization(models, astronaut):
     assert again.details == {"steps": 2.0}
 
 
-def test_a_second_optimization_of_the_same_person_is_refused(models, astronaut):
-    models.editor.settings = OptimizationSettings(steps=10_000)
-    engine = Engine(lambda: models, EngineConfig(preview_every=0))
+def test_a_second_optimization_of_the_same_person_is_refused(long_optimizations, astronaut):
+    engine = long_optimizations
 
     async def scenario():
         w_plus = (await engine.invert(astronaut, caller="a")).w_plus
-        seen = asyncio.Event()
-        first = asyncio.create_task(engine.edit(LatentState(w_plus), Instruction("a lion"), caller="a",
-                                                method="optimization", on_progress=lambda u: seen.set()))
-        await seen.wait()
+        first = await running_optimization(engine, w_plus, caller="a")
         try:
             with pytest.raises(EngineBusy, match="already have an optimisation running"):
                 await engine.edit(LatentState(w_plus), Instruction("a tiger"), caller="a", method="optimization")
@@ -180,4 +188,3 @@ def test_a_second_optimization_of_the_same_person_is_refused(models, astronaut):
             await asyncio.gather(first, return_exceptions=True)
 
     run(scenario())
-
