@@ -92,7 +92,7 @@ class Progress:
 
 def default_max_batch() -> int:
     """Batch on a GPU; on a CPU a batch is no faster per image than one at a time and only adds latency
-    (benchmarks/engine.py: 0.65 vs 0.84 edits/s for 4 chats at 256 px, 2 cores)."""
+    (benchmarks/engine_service.py: 0.65 vs 0.84 edits/s for 4 chats at 256 px, 2 cores)."""
     return 8 if torch.cuda.is_available() else 1
 
 

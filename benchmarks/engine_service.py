@@ -4,21 +4,15 @@ Full-size models with random weights (1024 px StyleGAN2, ViT-B/32-shaped CLIP, r
 a 6048-row fs3): no checkpoint needed. Each simulated chat sends one edit and renders its result;
 prints throughput, p50/p95 latency and the batch sizes formed, with batching on and off.
 
-    python benchmarks/engine.py [--sessions 1 8 32] [--resolution 1024] [--device cpu|cuda]
+    python benchmarks/engine_service.py [--sessions 1 8 32] [--resolution 1024] [--device cpu|cuda]
 """
 
-# ruff: noqa: E402  (imports follow the sys.path fix below)
 from __future__ import annotations
 
 import argparse
 import asyncio
 import statistics
-import sys
 import time
-from pathlib import Path
-
-# Run as a script, this file's folder comes first on sys.path and its name would shadow the `engine` package.
-sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
 
 import numpy as np
 import torch
