@@ -274,10 +274,8 @@ class Conversation:
             frames.append((image, info.text if stored.scale == 1 else f"{info.text} ×{stored.scale:.2g}"))
         strip = pictures.history_strip(frames)
         undone = [edit.text for edit in summary.edits if not edit.active]
-        caption = f"{len(current.steps)} edit(s) on this photo." + (
-            f" Undone (\"redo\" brings back): {', '.join(undone)}." if undone else ""
-        )
-        return [_image(strip, caption, f"history-{current.session_id}-{current.version}", ())]
+        name = f"history-{current.session_id}-{current.version}"
+        return [_image(strip, wording.history(len(current.steps), undone), name, ())]
 
     async def _compare(self, person: Person) -> list[Reply]:
         current = await self._current(person)
