@@ -9,11 +9,12 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from bot.core import ButtonPayload, ImageReply, TextReply
+from bot.core import ButtonPayload, ImageReply, TextEvent, TextReply
 from bot.core.conversation import _latent_state
 from bot.sessions import NoSession
+from engine.editing import Instruction
 from engine.service import LatentState
-from tests.core.helpers import ALICE, astronaut, open_store, pixels, run_chat, say, send_photo
+from tests.core.helpers import ALICE, astronaut, open_store, pixels, run_chat, say, send_photo, shared_models
 
 
 @pytest.fixture
@@ -140,8 +141,6 @@ def test_mapper_edit_says_which_mapper_and_drop_recomputes_later_mapper_steps(st
         current = store.current(ALICE)
         assert [e.text for e in store.history(ALICE).edits] == ["give him a mohawk"]
         # the mohawk step is now the one the mapper gives at the photo's own latent
-        from engine.editing import Instruction
-
         fresh = await chat.engine.edit(LatentState(current.latent.to_numpy()), Instruction("mohawk hairstyle", "face"),
                                        caller="test", method="mapper")
         np.testing.assert_allclose(current.steps[0].step.to_numpy(), fresh.step.array, rtol=1e-5, atol=1e-6)
@@ -154,8 +153,6 @@ def test_mapper_edit_says_which_mapper_and_drop_recomputes_later_mapper_steps(st
 
 
 def test_optimization_reports_progress_and_says_how_long(store, monkeypatch):
-    from tests.core.helpers import shared_models
-
     monkeypatch.setattr(shared_models().editor.router, "tables", None)  # no global directions: optimize
     updates: list[str] = []
 
@@ -164,8 +161,7 @@ def test_optimization_reports_progress_and_says_how_long(store, monkeypatch):
 
     async def script(chat):
         await send_photo(chat, astronaut())
-        reply = only(await chat.handle(__import__("bot.core", fromlist=["TextEvent"]).TextEvent(ALICE, "smile"),
-                                       status))
+        reply = only(await chat.handle(TextEvent(ALICE, "smile"), status))
         assert "(optimization, 3 steps, " in reply.caption and reply.caption.endswith(" s)")
         (edit,) = store.history(ALICE).edits
         assert edit.method == "optimization"
