@@ -16,12 +16,14 @@ from engine.service import Engine, EngineConfig, ModelSet, demo_models
 
 ALICE = Person("test", "chat-1", "alice")
 BOB = Person("test", "chat-1", "bob")
+RESOLUTION = 128
+GENERATOR = f"demo-{RESOLUTION}"
 
 
 @functools.cache
 def shared_models() -> ModelSet:
-    """Demo models (random weights, 256 px), built once: about 5 s."""
-    models = demo_models(seed=0, device="cpu")
+    """Demo models (random weights, at 128 px to keep renders cheap), built once: a few seconds."""
+    models = demo_models(seed=0, device="cpu", resolution=RESOLUTION)
     models.editor.settings = OptimizationSettings(steps=3)
     return models
 
@@ -100,4 +102,4 @@ def astronaut_latent() -> np.ndarray:
 
 def seed_session(store: SessionStore, person: Person) -> int:
     """Give `person` a session on the astronaut, as a photo message would; returns the session id."""
-    return store.start(person, astronaut_latent(), "demo-256").session_id
+    return store.start(person, astronaut_latent(), GENERATOR).session_id

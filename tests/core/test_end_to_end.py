@@ -14,7 +14,20 @@ from bot.core.conversation import _latent_state
 from bot.sessions import NoSession
 from engine.editing import Instruction
 from engine.service import LatentState
-from tests.core.helpers import ALICE, astronaut, open_store, pixels, run_chat, say, send_photo, shared_models
+from tests.core.helpers import (
+    ALICE,
+    GENERATOR,
+    RESOLUTION,
+     astronaut,
+    astronaut_latent,
+    open_store,
+    pixels,
+    run_chat,
+    say,
+    seed_session,
+    send_photo,
+    shared_models,
+)
 
 
 @pytest.fixture
@@ -41,10 +54,10 @@ def test_photo_cuter_makeup_more_undo_redo_history_forget(store):
         photo = only(await send_photo(chat, astronaut()))
         assert isinstance(photo, ImageReply) and "what to change" in photo.caption
         seen["photo"] = pixels(photo)
-        assert seen["photo"].shape == (256, 256, 3)
+        assert seen["photo"].shape == (RESOLUTION, RESOLUTION, 3)
         assert Image.open(io.BytesIO(photo.jpeg)).format == "JPEG"
         summary = store.history(ALICE)
-        assert summary.edits == () and summary.generator == "demo-256"
+        assert summary.edits == () and summary.generator == GENERATOR
         assert [b.label for b in photo.buttons] == ["More", "Less", "Undo", "Redo", "Reset"]
         assert ButtonPayload.decode(photo.buttons[0].payload) == ButtonPayload("more", summary.session_id, 1)
         # the first picture is the inverted photo itself, with no edits
@@ -115,21 +128,25 @@ def test_photo_cuter_makeup_more_undo_redo_history_forget(store):
 
 
 def test_compare_shows_before_and_after_side_by_side(store):
+    seed_session(store, ALICE)
+
     async def script(chat):
-        before = pixels(only(await send_photo(chat, astronaut())))
+        before = await chat.engine.render(LatentState(astronaut_latent()), caller="test")
         after = pixels(only(await say(chat, "turn into a lion")))
         compare = only(await say(chat, "compare"))
         image = pixels(compare)
-        assert image.shape[1] == 2 * 256 + 3 * 6
-        np.testing.assert_array_equal(image[6:262, 6:262], before)
-        np.testing.assert_array_equal(image[6:262, 268:524], after)
+        r = RESOLUTION
+        assert image.shape[1] == 2 * r + 3 * 6
+        np.testing.assert_array_equal(image[6:6 + r, 6:6 + r], before)
+        np.testing.assert_array_equal(image[6:6 + r, 12 + r:12 + 2 * r], after)
 
     run_chat(store, script)
 
 
 def test_mapper_edit_says_which_mapper_and_drop_recomputes_later_mapper_steps(store):
+    seed_session(store, ALICE)
+
     async def script(chat):
-        await send_photo(chat, astronaut())
         purple = only(await say(chat, "purple hair"))
         assert "(latent mapper 'purple_hair')" in purple.caption
         mohawk = only(await say(chat, "give him a mohawk"))
