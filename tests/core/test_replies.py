@@ -48,6 +48,14 @@ def test_history_strip_has_one_labelled_thumbnail_per_step():
         pictures.history_strip([])
 
 
+def test_a_long_history_wraps_into_rows():
+    frames = [(np.full((16, 16, 3), 10 * i, np.uint8), f"edit {i}") for i in range(11)]
+    strip = np.asarray(pictures.history_strip(frames, thumb=32, per_row=4))
+    assert strip.shape == (3 * (32 + 30 + 6) + 6, 4 * (32 + 6) + 6, 3)
+    cell = (strip.shape[0] - 6) // 3
+    assert (strip[6 + 2 * cell:6 + 2 * cell + 32, 6 + 2 * 38:6 + 2 * 38 + 32] == 100).all()  # the 11th: row 3, column 3
+
+
 def test_side_by_side_resizes_the_second_picture():
     image = np.asarray(pictures.side_by_side(np.zeros((32, 32, 3), np.uint8), np.full((64, 64, 3), 200, np.uint8)))
     assert image.shape == (32 + 30 + 12, 2 * 32 + 18, 3)
