@@ -380,7 +380,10 @@ class _ProgressRelay:
 
     def __call__(self, progress: Progress) -> None:
         self._slot.slow = True
-        self._latest = wording.optimizing(progress.step, progress.total)
+        if progress.queue_position:
+            self._latest = wording.optimization_queued(progress.queue_position, progress.estimated_wait_s)
+        else:
+            self._latest = wording.optimizing(progress.step, progress.total)
         if self._task is None or self._task.done():
             self._task = asyncio.get_running_loop().create_task(self._send())
 

@@ -95,6 +95,11 @@ def optimizing(step: int, total: int) -> str:
     return f"No quick method fits, so I'm optimizing: step {step} of {total}..."
 
 
+def optimization_queued(position: int, wait_s: float) -> str:
+    ahead = "1 other optimization is" if position == 1 else f"{position} other optimizations are"
+    return f"No quick method fits, so I'll optimize. {ahead} ahead of yours (about {max(wait_s, 1):.0f} s)..."
+
+
 def scaled(factor: float, text: str) -> str:
     return f"{'Stronger' if factor > 1 else 'Weaker'}: {text} (×{factor:.2g})"
 

@@ -84,10 +84,12 @@ class EditResult:
 class Progress:
     """An optimization's progress, for a status message."""
 
-    step: int
+    step: int                          # 0 while waiting in the queue
     total: int
-    loss: float
+    loss: float                        # NaN while waiting
     preview: np.ndarray | None = None  # uint8 [H, W, 3], every `preview_every` steps
+    queue_position: int = 0            # optimizations ahead of this one (0 once it runs)
+    estimated_wait_s: float = 0.0
 
 
 def default_max_batch() -> int:
@@ -201,6 +203,9 @@ class Engine:
         if isinstance(outcome, Edit):
             return self._result(outcome, start)
         job = self._slow.submit(lambda ctx: self._optimize(ctx, state, instruction, outcome), caller)
+        if job.queue_position and on_progress is not None:
+            total = self.models.editor.settings.steps
+            on_progress(Progress(0, total, float("nan"), None, job.queue_position, job.estimated_wait_s))
         try:
             async for update in job.progress():
                 if on_progress is not None:

@@ -66,10 +66,14 @@ class JobContext:
 class SlowJob(Generic[R]):
     """Handle on a queued or running job."""
 
-    def __init__(self, ctx: JobContext, future: asyncio.Future[R], queue: asyncio.Queue) -> None:
+    def __init__(
+        self, ctx: JobContext, future: asyncio.Future[R], queue: asyncio.Queue, queue_position: int, wait_s: float
+    ) -> None:
         self._ctx = ctx
         self._future = future
         self._queue = queue
+        self.queue_position = queue_position  # jobs ahead of this one when it was queued (0: started at once)
+        self.estimated_wait_s = wait_s
 
     def cancel(self) -> None:
         """Stop at the next step; `result()` then raises `Cancelled`."""
@@ -115,6 +119,7 @@ class SlowLane:
         """
         position = max(self._active - self.max_concurrent, 0) + 1  # among the jobs waiting to start
         wait = (position / self.max_concurrent) * self._job_seconds
+        starts_at_once = self._active < self.max_concurrent
         if self._active >= self.max_concurrent + self.max_queue:
             raise EngineBusy("the optimisation queue is full", position, wait)
         if self._per_caller.get(caller, 0) >= self.max_per_caller:
@@ -135,7 +140,7 @@ class SlowLane:
 
         future = asyncio.wrap_future(self._pool.submit(run), loop=loop)
         future.add_done_callback(lambda _: self._finished(caller))
-        return SlowJob(ctx, future, queue)
+        return SlowJob(ctx, future, queue, 0 if starts_at_once else position, 0.0 if starts_at_once else wait)
 
     def _finished(self, caller: Hashable) -> None:
         self._active -= 1

@@ -32,6 +32,32 @@ def test_each_edit_is_explained_in_one_short_line(result, line):
     assert wording.edited("make it cuter", result) == f"Done: make it cuter\n({line})"
 
 
+def test_a_queued_optimization_says_its_place_then_its_steps():
+    import asyncio
+
+    from bot.core.conversation import _ProgressRelay
+    from bot.core.turns import Turn
+    from engine.service import Progress
+
+    said: list[str] = []
+
+    async def status(text: str) -> None:
+        said.append(text)
+
+    async def scenario() -> None:
+        relay = _ProgressRelay(status, Turn())
+        relay(Progress(0, 300, float("nan"), queue_position=2, estimated_wait_s=41.0))
+        await relay.flush()
+        relay(Progress(7, 300, 0.8))
+        await relay.flush()
+
+    asyncio.run(scenario())
+    assert said == [
+        "No quick method fits, so I'll optimize. 2 other optimizations are ahead of yours (about 41 s)...",
+        "No quick method fits, so I'm optimizing: step 7 of 300...",
+    ]
+
+
 def test_privacy_states_the_retention():
     text = wording.privacy(timedelta(days=7))
     assert "7 days" in text and "/forget" in text and "photo file" in text

@@ -188,3 +188,24 @@ def test_a_second_optimization_of_the_same_person_is_refused(long_optimizations,
             await asyncio.gather(first, return_exceptions=True)
 
     run(scenario())
+
+
+def test_a_queued_optimization_reports_its_place(long_optimizations, astronaut):
+    engine = long_optimizations
+
+    async def scenario():
+        w_plus = (await engine.invert(astronaut, caller="a")).w_plus
+        first = await running_optimization(engine, w_plus, caller="a")
+        updates = []
+        second = asyncio.create_task(engine.edit(LatentState(w_plus), Instruction("a tiger"), caller="b",
+                                                 method="optimization", on_progress=updates.append))
+        while not updates:
+            await asyncio.sleep(0.01)
+        for task in (first, second):
+            task.cancel()
+        await asyncio.gather(first, second, return_exceptions=True)
+        return updates[0]
+
+    waiting = run(scenario())
+    assert (waiting.step, waiting.queue_position) == (0, 1)
+    assert waiting.estimated_wait_s > 0 and np.isnan(waiting.loss)
