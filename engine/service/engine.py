@@ -250,9 +250,7 @@ class Engine:
             styles = [self._styles(items[i][0]) for i in group]
             batch = [torch.cat(layer) for layer in zip(*styles, strict=True)]
             top = min(self.config.preview_resolution, m.generator.img_resolution) if preview else None
-            # One grouped conv per sample is the reference; for a batch, shared weights are much faster.
-            fused = len(group) == 1
-            images = to_uint8(m.generator.synthesize_from_styles(batch, max_resolution=top, fused=fused))
+            images = to_uint8(m.generator.synthesize_from_styles(batch, max_resolution=top))
             for i, image in zip(group, images, strict=True):
                 out[i] = image
         return out
