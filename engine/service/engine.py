@@ -93,8 +93,9 @@ class Progress:
 
 
 def default_max_batch() -> int:
-    """Batch on a GPU; on a CPU a batch is no faster per image than one at a time and only adds latency
-    (benchmarks/engine_service.py: 0.65 vs 0.84 edits/s for 4 chats at 256 px, 2 cores)."""
+    """Batch on a GPU. On a CPU a batch is hardly faster per image and every chat in it waits for the
+    whole batch (benchmarks/engine_service.py, 1024 px, 2 cores, 4 chats: 0.27 edits/s and p50 14.9 s
+    batched, 0.23 edits/s and p50 11.0 s one at a time), so there one at a time is the default."""
     return 8 if torch.cuda.is_available() else 1
 
 
