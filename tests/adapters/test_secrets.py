@@ -30,7 +30,7 @@ def captured():
 
 
 def test_tokens_are_masked_in_messages_arguments_and_tracebacks(captured):
-    root, handler, stream = captured
+    _, _, stream = captured
     install_token_mask([TELEGRAM, DISCORD])
     log = logging.getLogger("telegram.ext.somewhere")
     log.info("POST https://api.telegram.org/bot%s/getUpdates", TELEGRAM)

@@ -1,0 +1,212 @@
+"""The real python-telegram-bot Application, over real HTTP, against a fake Bot API on 127.0.0.1, in front of
+the real core: demo engine, SQLite session store."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import io
+
+import pytest
+from PIL import Image
+from skimage import data
+from telegram.ext import AIORateLimiter
+
+from bot.adapters.telegram import (
+    COMMANDS,
+    FULL_SIZE_PAYLOAD,
+    NOT_AN_IMAGE,
+    TelegramBot,
+    TelegramSettings,
+)
+from bot.core import ButtonPayload, Conversation, Person
+from bot.core import wording as core_wording
+from bot.sessions import SessionStore
+from engine.service import Engine, EngineConfig, demo_models
+
+from .fake_telegram import BOT_USERNAME, FakeBotAPI
+from .telegram_updates import GROUP, Updates, private_chat, user
+
+TOKEN = "987654321:TESTtokenForTheFakeServer_0123456789ab"
+ALICE, BOB = user(111, "Alice"), user(222, "Bob")
+
+
+@pytest.fixture(scope="module")
+def models():
+    return demo_models(seed=0)
+
+
+def jpeg(array, size: int) -> bytes:
+    buf = io.BytesIO()
+    Image.fromarray(array).resize((size, size)).save(buf, "JPEG", quality=90)
+    return buf.getvalue()
+
+
+@pytest.fixture(scope="module")
+def face() -> list[bytes]:
+    """The astronaut photo in two sizes, smallest first (a small one that is not a usable face)."""
+    return [jpeg(data.astronaut(), 64), jpeg(data.astronaut(), 512)]
+
+
+@contextlib.asynccontextmanager
+async def running(tmp_path, models, *, download_limit: int = 20 * 2**20):
+    api = FakeBotAPI(TOKEN)
+    await api.start()
+    store = SessionStore.open(f"sqlite:///{tmp_path / 'sessions.sqlite3'}")
+    engine = Engine(lambda: models, EngineConfig(max_wait_s=0.0))
+    settings = TelegramSettings(TOKEN, api.base_url, api.base_file_url, download_limit=download_limit)
+    # Flood limits off (the test sends more than 20 messages a minute to one group); 429 retries on.
+    bot = TelegramBot(Conversation(engine, store), settings,
+                      rate_limiter=AIORateLimiter(overall_max_rate=0, group_max_rate=0, max_retries=2))
+    await bot.start()
+    try:
+        yield api, Updates(api), store
+    finally:
+        await bot.stop()
+        await engine.close()
+        store.close()
+        await api.stop()
+
+
+def buttons(call) -> dict[str, str]:
+    """label -> callback_data of a sent picture's inline keyboard."""
+    markup = call.params["reply_markup"]
+    return {b["text"]: b["callback_data"] for row in markup["inline_keyboard"] for b in row}
+
+
+def test_private_conversation_photo_edits_buttons_and_files(tmp_path, models, face):
+    async def scenario():
+        async with running(tmp_path, models) as (api, updates, store):
+            chat = private_chat(ALICE)
+            alice = Person("telegram", str(ALICE["id"]), str(ALICE["id"]))
+
+            commands = api.sent("setMyCommands")
+            assert [c["command"] for c in commands[0].params["commands"]] == [name for name, _ in COMMANDS]
+
+            updates.text(chat, ALICE, "/start")
+            (welcome,) = await api.wait_calls("sendMessage", 1)
+            assert welcome.params["text"] == core_wording.WELCOME
+
+            # A photo whose caption is the first instruction: the photo back, then the edit.
+            updates.photo(chat, ALICE, face, caption="give him a mohawk")
+            ready, edited = await api.wait_calls("sendPhoto", 2)
+            assert api.downloads == [api.sent("getFile")[0].params["file_id"]]  # one download: the largest size
+            assert api.files[api.downloads[0]] == face[-1]
+            assert any(c.params["action"] == "upload_photo" for c in api.sent("sendChatAction"))
+            assert "mohawk" not in ready.params["caption"] and "mohawk" in edited.params["caption"]
+            assert Image.open(io.BytesIO(edited.files["photo"])).format == "JPEG"
+            keys = buttons(edited)
+            assert list(keys) == ["More", "Less", "Undo", "Redo", "Reset", "Full size"]
+            assert all(len(payload.encode()) <= 64 for payload in keys.values())
+            summary = store.history(alice)
+            assert ButtonPayload.decode(keys["Undo"]) == ButtonPayload("undo", summary.session_id, summary.version)
+            assert len(summary.active_edits) == 1
+
+            # "more" in words: a new picture, the edit rescaled.
+            updates.text(chat, ALICE, "more")
+            (_, _, stronger) = await api.wait_calls("sendPhoto", 3)
+            assert store.history(alice).active_edits[0].scale > 1
+
+            # Undo under the latest picture edits that message in place, with buttons for the new version.
+            updates.press(chat, ALICE, stronger.result, buttons(stronger)["Undo"])
+            (media,) = await api.wait_calls("editMessageMedia", 1)
+            assert int(media.params["message_id"]) == stronger.result["message_id"]
+            after_undo = store.history(alice)
+            assert ButtonPayload.decode(buttons(media)["Redo"]).version == after_undo.version
+            assert after_undo.active_edits == () and after_undo.can_redo
+            assert len(api.sent("answerCallbackQuery")) == 1
+
+            # Full size: the PNG of that picture, as a file.
+            updates.press(chat, ALICE, media.result, FULL_SIZE_PAYLOAD)
+            (document,) = await api.wait_calls("sendDocument", 1)
+            png = Image.open(io.BytesIO(document.files["document"]))
+            assert png.format == "PNG" and png.size == (models.generator.img_resolution,) * 2
+
+            # An outdated button (the first edit's picture) changes nothing and says so to the presser only.
+            updates.press(chat, ALICE, edited.result, buttons(edited)["Reset"])
+            answers = await api.wait_calls("answerCallbackQuery", 3)
+            assert answers[-1].params["text"] == core_wording.OUTDATED_BUTTON
+            assert store.history(alice).version == after_undo.version
+
+            # A button that is not ours, a sticker, a huge file, a non-image file: friendly refusals.
+            updates.press(chat, ALICE, edited.result, "something-else")
+            answers = await api.wait_calls("answerCallbackQuery", 4)
+            assert answers[-1].params["text"] == core_wording.BAD_BUTTON
+            updates.sticker(chat, ALICE)
+            updates.document(chat, ALICE, b"%PDF-1.4", "application/pdf")
+            updates.document(chat, ALICE, face[-1], "image/png", size=30 * 2**20)
+            texts = [c.params["text"] for c in await api.wait_calls("sendMessage", 4)][1:]
+            assert texts[:2] == [NOT_AN_IMAGE, NOT_AN_IMAGE]
+            assert "30.0 MB" in texts[2] and "20 MB" in texts[2]
+            assert len(api.sent("getFile")) == 1  # nothing fetched for the refused files
+
+            # /redo as a command: the edit is back, as a new picture.
+            updates.text(chat, ALICE, "/redo")
+            await api.wait_calls("sendPhoto", 4)
+            assert [e.text for e in store.history(alice).active_edits] == ["give him a mohawk"]
+            assert len(api.sent("answerCallbackQuery")) == 4  # every query answered, once
+
+    asyncio.run(scenario())
+
+
+def test_group_two_people_each_with_their_own_session(tmp_path, models, face):
+    async def scenario():
+        async with running(tmp_path, models) as (api, updates, store):
+            alice = Person("telegram", str(GROUP["id"]), str(ALICE["id"]))
+            bob = Person("telegram", str(GROUP["id"]), str(BOB["id"]))
+
+            # Not addressed to the bot: ignored. Mentioned: handled, as an answer to the person's message.
+            updates.photo(GROUP, ALICE, face)
+            updates.text(GROUP, BOB, "purple hair")
+            mentioned = updates.photo(GROUP, ALICE, face, caption=f"@{BOT_USERNAME}")
+            (alice_photo,) = await api.wait_calls("sendPhoto", 1)
+            assert alice_photo.params["reply_parameters"]["message_id"] == mentioned["message"]["message_id"]
+            assert len(api.downloads) == 1
+
+            updates.photo(GROUP, BOB, face, caption=f"@{BOT_USERNAME} give him a mohawk")
+            await api.wait_calls("sendPhoto", 3)
+
+            # Alice answers her own picture: that addresses the bot without a mention.
+            updates.text(GROUP, ALICE, "give him an afro", reply_to=alice_photo.result)
+            (*_, alice_edit) = await api.wait_calls("sendPhoto", 4)
+            assert "afro" in alice_edit.params["caption"]
+
+            # Bob presses Alice's Undo: her picture stays, and only Bob is told (in the query's answer).
+            updates.press(GROUP, BOB, alice_edit.result, buttons(alice_edit)["Undo"])
+            (answer,) = await api.wait_calls("answerCallbackQuery", 1)
+            assert answer.params["text"] in (core_wording.OLD_PHOTO_BUTTON, core_wording.OUTDATED_BUTTON)
+            assert api.sent("editMessageMedia") == []
+
+            updates.text(GROUP, BOB, f"/undo@{BOT_USERNAME}")
+            await api.wait_calls("sendPhoto", 5)
+            assert [e.text for e in store.history(alice).active_edits] == ["give him an afro"]
+            assert store.history(bob).active_edits == ()
+            assert store.history(alice).session_id != store.history(bob).session_id
+
+    asyncio.run(scenario())
+
+
+def test_flood_limit_429_is_waited_out_and_retried(tmp_path, models):
+    async def scenario():
+        async with running(tmp_path, models) as (api, updates, _):
+            api.fail_once("sendMessage", retry_after=1)
+            updates.text(private_chat(BOB), BOB, "/help")
+            (delivered,) = await api.wait_calls("sendMessage", 1)
+            (rejected,) = api.rejected
+            assert delivered.params["text"] == rejected.params["text"] == core_wording.HELP
+            assert delivered.at - rejected.at >= 1.0  # Telegram's retry_after was honoured
+
+    asyncio.run(scenario())
+
+
+def test_settings_from_the_environment(monkeypatch):
+    monkeypatch.delenv("TELEGRAM_BOT_TOKEN", raising=False)
+    assert TelegramSettings.from_env() is None
+    monkeypatch.setenv("TELEGRAM_BOT_TOKEN", TOKEN)
+    monkeypatch.setenv("TELEGRAM_API_BASE_URL", "http://127.0.0.1:8081/bot")
+    monkeypatch.setenv("TELEGRAM_DOWNLOAD_LIMIT_MB", "2000")
+    settings = TelegramSettings.from_env()
+    assert settings.base_url == "http://127.0.0.1:8081/bot" and settings.base_file_url is None
+    assert settings.download_limit == 2000 * 2**20 and settings.webhook_url is None
+    bot = TelegramBot(Conversation(None, None), settings)  # building touches no network
+    assert bot.application.bot.base_url == f"http://127.0.0.1:8081/bot{TOKEN}"
