@@ -9,7 +9,6 @@ the next call of a method with 429 Too Many Requests, as Telegram does under flo
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import itertools
 import json
 import time
@@ -47,6 +46,7 @@ class FakeBotAPI:
         self._ids = itertools.count(1000)
         self._update_ids = itertools.count(1)
         self._changed = asyncio.Condition()
+        self.closing = asyncio.Event()  # set before stopping the bot: pending long polls return at once
         self._runner: web.AppRunner | None = None
         self.port = 0
 
@@ -62,6 +62,10 @@ class FakeBotAPI:
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
         await site.start()
         self.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+
+    def release_polls(self) -> None:
+        """End pending and future long polls now (call before stopping the bot, whose stop waits for them)."""
+        self.closing.set()
 
     async def stop(self) -> None:
         if self._runner:
@@ -163,8 +167,13 @@ class FakeBotAPI:
     async def _get_updates(self, params: dict) -> web.Response:
         timeout = float(params.get("timeout", 0) or 0)
         batch: list[dict] = []
-        with contextlib.suppress(TimeoutError, asyncio.QueueEmpty):
-            batch.append(await asyncio.wait_for(self.updates.get(), timeout) if timeout else self.updates.get_nowait())
+        if timeout and self.updates.empty() and not self.closing.is_set():
+            waiters = [asyncio.ensure_future(self.updates.get()), asyncio.ensure_future(self.closing.wait())]
+            done, pending = await asyncio.wait(waiters, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
+            for task in pending:
+                task.cancel()
+            if waiters[0] in done:
+                batch.append(waiters[0].result())
         while not self.updates.empty():
             batch.append(self.updates.get_nowait())
         return web.json_response({"ok": True, "result": batch})

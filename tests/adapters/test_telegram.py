@@ -62,6 +62,7 @@ async def running(tmp_path, models, *, download_limit: int = 20 * 2**20):
     try:
         yield api, Updates(api), store
     finally:
+        api.release_polls()
         await bot.stop()
         await engine.close()
         store.close()
