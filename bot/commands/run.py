@@ -1,11 +1,17 @@
-"""`styleclip-bot run`: the bot's main job."""
+"""`styleclip-bot run`: the bot's main job (a local chat in the terminal while no platform is configured)."""
 
 from __future__ import annotations
 
 import argparse
+import asyncio
+import logging
 import os
+from pathlib import Path
 
 PLATFORM_TOKENS = {"Telegram": "TELEGRAM_BOT_TOKEN", "Discord": "DISCORD_BOT_TOKEN"}
+DEMO_NOTE = "Demo mode: small random models, so the pictures mean nothing (they only show the path works)."
+
+log = logging.getLogger(__name__)
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -14,9 +20,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="run the bot on every platform whose token is set",
         description="Open the session database (bringing its schema up to date unless "
         "STYLECLIP_BOT_DB_AUTO_UPGRADE=0) and run the bot on every chat platform whose token is set "
-        f"in the environment ({', '.join(PLATFORM_TOKENS.values())}).",
+        f"in the environment ({', '.join(PLATFORM_TOKENS.values())}). With none set, chat with the bot "
+        "in this terminal: /photo PATH loads a photo, text edits it, results are saved as PNG files.",
     )
     parser.add_argument("--database-url", default=None, help="database URL (default: $DATABASE_URL or SQLite)")
+    parser.add_argument("--demo", action="store_true", help="use small random models: no download, meaningless images")
+    parser.add_argument("--device", default=None, help="torch device (default: cuda when present, else cpu)")
+    parser.add_argument("--out", type=Path, default=Path("styleclip-chat"),
+                        help="local chat: folder for the result pictures (default: ./styleclip-chat)")
+    parser.add_argument("--open", action="store_true", help="local chat: open each result in the image viewer")
     parser.set_defaults(func=main)
 
 
@@ -31,15 +43,45 @@ def main(args: argparse.Namespace) -> int:
         return 2
     try:
         print(f"Session database ready: {display_url(store.engine.url)}")
-    finally:
-        store.close()
-    configured = [name for name, var in PLATFORM_TOKENS.items() if os.environ.get(var)]
-    if not configured:
+        configured = [name for name, var in PLATFORM_TOKENS.items() if os.environ.get(var)]
+        if configured:
+            print(f"Configured platforms: {', '.join(configured)}. "
+                  "The platform adapters are not part of this build yet.")
+            return 0
         print(
             "No chat platform is configured: set "
             + " or ".join(PLATFORM_TOKENS.values())
-            + " to connect the bot. Nothing to run."
+            + " to connect the bot. Starting a local chat in this terminal instead."
         )
-        return 0
-    print(f"Configured platforms: {', '.join(configured)}. The platform adapters are not part of this build yet.")
-    return 0
+        return asyncio.run(_local_chat(store, args))
+    finally:
+        store.close()
+
+
+async def _local_chat(store, args: argparse.Namespace) -> int:
+    from bot.adapters.console import chat
+    from bot.core import Conversation
+    from engine.service import Engine, ModelsMissing, demo_models, load_models
+
+    def load():
+        return demo_models(device=args.device) if args.demo else load_models(device=args.device)
+
+    engine = Engine(load)
+    if args.demo:
+        print(DEMO_NOTE)
+
+    async def preload() -> None:
+        """Load the models while the person picks a photo; say at once if they are not installed."""
+        try:
+            await engine.start()
+        except ModelsMissing as exc:
+            print(f"Photos can't be edited yet: {exc}")
+        except Exception:
+            log.exception("the models failed to load")
+
+    loading = asyncio.create_task(preload())
+    try:
+        return await chat(Conversation(engine, store), out_dir=args.out, open_images=args.open)
+    finally:
+        loading.cancel()
+        await engine.close()

@@ -14,6 +14,7 @@ import asyncio
 import json
 import logging
 import secrets
+from collections.abc import Callable
 from datetime import timedelta
 
 import numpy as np
@@ -43,6 +44,7 @@ from bot.sessions import (
     SessionError,
     SessionStore,
     SessionSummary,
+    SessionUnit,
 )
 from bot.sessions import config as session_config
 from engine.editing import Instruction, NoRoute, PromptError
@@ -59,6 +61,13 @@ from engine.service import (
 )
 
 log = logging.getLogger(__name__)
+
+
+class _RolledBack(Exception):
+    """Leaves a dry-run unit of work with the state it reached; the unit rolls back."""
+
+    def __init__(self, state: CurrentState) -> None:
+        self.state = state
 
 
 class StalePhoto(Exception):
@@ -183,8 +192,9 @@ class Conversation:
     async def _photo(self, person: Person, data: bytes) -> list[Reply]:
         inverted = await self.engine.invert(data, caller=person)
         name = await self.generator_name()
-        await asyncio.to_thread(self.store.start, person, inverted.w_plus, name)
-        return [await self._picture(person, wording.photo_ready(inverted.notes))]
+        image = await self.engine.render(LatentState(inverted.w_plus), caller=person)  # before anything is stored
+        summary = await asyncio.to_thread(self.store.start, person, inverted.w_plus, name)
+        return [_result(image, wording.photo_ready(inverted.notes), summary)]
 
     async def _edit(self, person: Person, edit: dialog.Edit, status: Status, slot) -> list[Reply]:
         current = await self._current(person)
@@ -203,27 +213,27 @@ class Conversation:
             step_kind=result.step.kind,
             step=result.step.array,
         )
-        await asyncio.to_thread(self.store.append, person, new, expect=current.revision)
-        return [await self._picture(person, wording.edited(edit.text, result))]
+        summary, image = await self._change(person, lambda unit: unit.append(new), current.revision)
+        return [_result(image, wording.edited(edit.text, result), summary)]
 
     async def _rescale(self, person: Person, factor: float, *, expect: Revision | None = None) -> list[Reply]:
-        summary = await asyncio.to_thread(self.store.rescale_last, person, factor, expect=expect)
+        summary, image = await self._change(person, lambda unit: unit.rescale_last(factor), expect)
         last = summary.active_edits[-1]
-        return [await self._picture(person, wording.scaled(last.scale, last.text))]
+        return [_result(image, wording.scaled(last.scale, last.text), summary)]
 
     async def _undo(self, person: Person, *, expect: Revision | None = None) -> list[Reply]:
-        summary = await asyncio.to_thread(self.store.undo, person, expect=expect)
+        summary, image = await self._change(person, SessionUnit.undo, expect)
         undone = next(edit for edit in summary.edits if not edit.active)
-        return [await self._picture(person, f"Undone: {undone.text}. {_where(summary)}")]
+        return [_result(image, f"Undone: {undone.text}. {_where(summary)}", summary)]
 
     async def _redo(self, person: Person, *, expect: Revision | None = None) -> list[Reply]:
-        summary = await asyncio.to_thread(self.store.redo, person, expect=expect)
-        return [await self._picture(person, f"Redone: {summary.active_edits[-1].text}.")]
+        summary, image = await self._change(person, SessionUnit.redo, expect)
+        return [_result(image, f"Redone: {summary.active_edits[-1].text}.", summary)]
 
     async def _reset(self, person: Person, *, expect: Revision | None = None) -> list[Reply]:
-        summary = await asyncio.to_thread(self.store.reset, person, expect=expect)
+        summary, image = await self._change(person, SessionUnit.reset, expect)
         hint = " (\"redo\" brings the edits back one by one)" if summary.can_redo else ""
-        return [await self._picture(person, f"Back to the original photo{hint}.")]
+        return [_result(image, f"Back to the original photo{hint}.", summary)]
 
     async def _drop(self, person: Person, words: str) -> list[Reply]:
         """Remove the latest active edit whose words contain `words`; recompute later mapper steps, which were
@@ -255,10 +265,10 @@ class Conversation:
                 steps.append(Step(result.step.kind, result.step.array * np.float32(stored.scale)))
             else:
                 steps.append(Step(stored.kind.value, stored.to_numpy()))
-        await asyncio.to_thread(
-            self.store.drop_edit, person, dropped.id, replacements=replacements, expect=current.revision
+        summary, image = await self._change(
+            person, lambda unit: unit.drop_edit(dropped.id, replacements), current.revision
         )
-        return [await self._picture(person, f"Dropped: {dropped.text}.")]
+        return [_result(image, f"Dropped: {dropped.text}.", summary)]
 
     # ------------------------------------------------------------------ pictures
 
@@ -274,10 +284,8 @@ class Conversation:
             frames.append((image, info.text if stored.scale == 1 else f"{info.text} ×{stored.scale:.2g}"))
         strip = pictures.history_strip(frames)
         undone = [edit.text for edit in summary.edits if not edit.active]
-        caption = f"{len(current.steps)} edit(s) on this photo." + (
-            f" Undone (\"redo\" brings back): {', '.join(undone)}." if undone else ""
-        )
-        return [_image(strip, caption, f"history-{current.session_id}-{current.version}", ())]
+        name = f"history-{current.session_id}-{current.version}"
+        return [_image(strip, wording.history(len(current.steps), undone), name, ())]
 
     async def _compare(self, person: Person) -> list[Reply]:
         current = await self._current(person)
@@ -287,12 +295,37 @@ class Conversation:
         image = pictures.side_by_side(before, after)
         return [_image(image, "Before and after.", f"compare-{current.session_id}-{current.version}", ())]
 
-    async def _picture(self, person: Person, caption: str) -> ImageReply:
-        """The current image of the person's session, with buttons tied to its version."""
-        current = await self._current(person)
-        image = await self.engine.render(_latent_state(current), caller=person)
-        buttons = buttons_for(current.session_id, current.version)
-        return _image(image, caption, f"photo-{current.session_id}-v{current.version}", buttons)
+    async def _change(
+        self, person: Person, change: Callable[[SessionUnit], object], expect: Revision | None
+    ) -> tuple[SessionSummary, np.ndarray]:
+        """Make one change to the session and render its result, storing it only once the picture exists.
+
+        The change runs twice: first in a transaction that is rolled back (to learn the new state), then,
+        after the render succeeded, for real, insisting on the revision the first run saw. So an error while
+        rendering leaves the session as it was.
+        """
+        state, base = await asyncio.to_thread(self._dry_run, person, change, expect)
+        if state.generator != await self.generator_name():
+            raise StalePhoto(state.generator)
+        image = await self.engine.render(_latent_state(state), caller=person)
+
+        def commit() -> SessionSummary:
+            with self.store.unit(person, expect=base) as unit:
+                change(unit)
+                return unit.summary()
+
+        return await asyncio.to_thread(commit), image
+
+    def _dry_run(
+        self, person: Person, change: Callable[[SessionUnit], object], expect: Revision | None
+    ) -> tuple[CurrentState, Revision]:
+        try:
+            with self.store.unit(person, expect=expect) as unit:
+                change(unit)
+                raise _RolledBack(unit.current())
+        except _RolledBack as done:
+            state = done.state
+            return state, Revision(state.session_id, state.version - 1)  # a unit bumps the version once
 
     async def _current(self, person: Person) -> CurrentState:
         current = await asyncio.to_thread(self.store.current, person)
@@ -377,6 +410,12 @@ def _latent_state(current: CurrentState) -> LatentState:
         current.latent.to_numpy().astype(np.float32, copy=False),
         tuple(Step(s.kind.value, s.to_numpy().astype(np.float32, copy=False)) for s in current.steps),
     )
+
+
+def _result(image: np.ndarray, caption: str, summary: SessionSummary) -> ImageReply:
+    """A result picture with buttons tied to the session version it shows."""
+    name = f"photo-{summary.session_id}-v{summary.version}"
+    return _image(image, caption, name, buttons_for(summary.session_id, summary.version))
 
 
 def _image(image, caption: str, name: str, buttons) -> ImageReply:

@@ -109,3 +109,10 @@ def no_match(words: str, texts: list[str]) -> str:
         return f"There's no edit to drop yet (I looked for \"{words}\")."
     listed = ", ".join(f"\"{t}\"" for t in texts)
     return f"I can't find an edit about \"{words}\". The edits so far: {listed}."
+
+
+def history(count: int, undone: list[str]) -> str:
+    done = "No edits yet on this photo." if count == 0 else f"{count} edit{'s' if count != 1 else ''} on this photo."
+    if undone:
+        done += f" Undone (\"redo\" brings them back): {', '.join(undone)}."
+    return done

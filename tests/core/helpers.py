@@ -1,0 +1,84 @@
+"""Shared pieces of the core and adapter tests: one set of demo models per test session, real photos."""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import io
+
+import numpy as np
+from PIL import Image
+
+from bot.core import Conversation, ImageReply, Person, PhotoEvent, Reply, TextEvent
+from bot.sessions import SessionStore
+from engine.editing import OptimizationSettings
+from engine.service import Engine, EngineConfig, ModelSet, demo_models
+
+ALICE = Person("test", "chat-1", "alice")
+BOB = Person("test", "chat-1", "bob")
+
+
+@functools.cache
+def shared_models() -> ModelSet:
+    """Demo models (random weights, 256 px), built once: about 5 s."""
+    models = demo_models(seed=0, device="cpu")
+    models.editor.settings = OptimizationSettings(steps=3)
+    return models
+
+
+def new_engine() -> Engine:
+    """An engine over the shared models; make one per event loop (its queues belong to the loop)."""
+    return Engine(lambda: shared_models(), EngineConfig(max_batch=1))
+
+
+def open_store(tmp_path) -> SessionStore:
+    return SessionStore.open(f"sqlite:///{tmp_path / 'sessions.sqlite3'}")
+
+
+def jpeg(array: np.ndarray) -> bytes:
+    buf = io.BytesIO()
+    Image.fromarray(array).save(buf, "JPEG", quality=95)
+    return buf.getvalue()
+
+
+@functools.cache
+def astronaut() -> bytes:
+    from skimage import data
+
+    return jpeg(data.astronaut())
+
+
+@functools.cache
+def cat() -> bytes:
+    from skimage import data
+
+    return jpeg(data.chelsea())
+
+
+def pixels(reply: Reply) -> np.ndarray:
+    """The full-size picture of an image reply, decoded (PNG: exactly what was rendered)."""
+    assert isinstance(reply, ImageReply), reply
+    return np.asarray(Image.open(io.BytesIO(reply.png)).convert("RGB"))
+
+
+def run_chat(store: SessionStore, script, **options):
+    """Run `script(conversation)` (a coroutine function) on a fresh loop with a fresh engine."""
+
+    async def main():
+        engine = new_engine()
+        try:
+            return await script(Conversation(engine, store, **options))
+        finally:
+            await engine.close()
+
+    return asyncio.run(main())
+
+
+async def say(conversation: Conversation, text: str, person: Person = ALICE, status=None) -> list[Reply]:
+    if status is None:
+        return await conversation.handle(TextEvent(person, text))
+    return await conversation.handle(TextEvent(person, text), status)
+
+
+async def send_photo(conversation: Conversation, data: bytes, person: Person = ALICE, caption=None) -> list[Reply]:
+    return await conversation.handle(PhotoEvent(person, data, caption))
