@@ -15,6 +15,7 @@ from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
+from urllib.parse import urlsplit
 
 from telegram import (
     BotCommand,
@@ -50,6 +51,7 @@ API_BASE_VAR = "TELEGRAM_API_BASE_URL"
 FILE_BASE_VAR = "TELEGRAM_FILE_BASE_URL"
 WEBHOOK_URL_VAR = "TELEGRAM_WEBHOOK_URL"
 WEBHOOK_PORT_VAR = "TELEGRAM_WEBHOOK_PORT"
+WEBHOOK_LISTEN_VAR = "TELEGRAM_WEBHOOK_LISTEN"
 WEBHOOK_SECRET_VAR = "TELEGRAM_WEBHOOK_SECRET"
 DOWNLOAD_LIMIT_VAR = "TELEGRAM_DOWNLOAD_LIMIT_MB"
 BOT_API_DOWNLOAD_LIMIT = 20 * 1024 * 1024  # getFile refuses bigger files on api.telegram.org
@@ -100,6 +102,7 @@ class TelegramSettings:
     base_file_url: str | None = None
     webhook_url: str | None = None
     webhook_port: int = 8443
+    webhook_listen: str = "0.0.0.0"
     webhook_secret: str | None = None
     download_limit: int = BOT_API_DOWNLOAD_LIMIT
 
@@ -121,6 +124,7 @@ class TelegramSettings:
             base_file_url=os.environ.get(FILE_BASE_VAR) or None,
             webhook_url=os.environ.get(WEBHOOK_URL_VAR) or None,
             webhook_port=port,
+            webhook_listen=os.environ.get(WEBHOOK_LISTEN_VAR) or "0.0.0.0",
             webhook_secret=os.environ.get(WEBHOOK_SECRET_VAR) or None,
             download_limit=limit,
         )
@@ -177,10 +181,11 @@ class TelegramBot:
         await app.bot.set_my_commands([BotCommand(name, about) for name, about in COMMANDS])
         await app.start()
         if self.settings.webhook_url:
+            # The local path is the public URL's path: a reverse proxy in front forwards it unchanged.
             await app.updater.start_webhook(
-                listen="0.0.0.0",
+                listen=self.settings.webhook_listen,
                 port=self.settings.webhook_port,
-                url_path="telegram",
+                url_path=urlsplit(self.settings.webhook_url).path.strip("/"),
                 webhook_url=self.settings.webhook_url,
                 secret_token=self.settings.webhook_secret,
             )

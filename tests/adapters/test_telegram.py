@@ -6,7 +6,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import io
+import socket
 
+import httpx
 import pytest
 from PIL import Image
 from skimage import data
@@ -22,6 +24,7 @@ from bot.adapters.telegram import (
 from bot.core import ButtonPayload, Conversation, Person
 from bot.core import wording as core_wording
 from bot.sessions import SessionStore
+from engine.editing import OptimizationSettings
 from engine.service import Engine, EngineConfig, demo_models
 
 from .fake_telegram import BOT_USERNAME, FakeBotAPI
@@ -49,14 +52,13 @@ def face() -> list[bytes]:
 
 
 @contextlib.asynccontextmanager
-async def running(tmp_path, models, *, download_limit: int = 20 * 2**20):
+async def running(tmp_path, models, **settings):
     api = FakeBotAPI(TOKEN)
     await api.start()
     store = SessionStore.open(f"sqlite:///{tmp_path / 'sessions.sqlite3'}")
     engine = Engine(lambda: models, EngineConfig(max_wait_s=0.0))
-    settings = TelegramSettings(TOKEN, api.base_url, api.base_file_url, download_limit=download_limit)
     # Flood limits off (the test sends more than 20 messages a minute to one group); 429 retries on.
-    bot = TelegramBot(Conversation(engine, store), settings,
+    bot = TelegramBot(Conversation(engine, store), TelegramSettings(TOKEN, api.base_url, api.base_file_url, **settings),
                       rate_limiter=AIORateLimiter(overall_max_rate=0, group_max_rate=0, max_retries=2))
     await bot.start()
     try:
@@ -196,6 +198,59 @@ def test_flood_limit_429_is_waited_out_and_retried(tmp_path, models):
             (rejected,) = api.rejected
             assert delivered.params["text"] == rejected.params["text"] == core_wording.HELP
             assert delivered.at - rejected.at >= 1.0  # Telegram's retry_after was honoured
+
+    asyncio.run(scenario())
+
+
+def test_status_message_shows_optimization_progress_then_goes(tmp_path, models, face, monkeypatch):
+    monkeypatch.setattr(models.editor, "settings", OptimizationSettings(steps=6))
+    monkeypatch.setattr(models.editor.router, "tables", None)  # no global directions: words optimize
+
+    async def scenario():
+        async with running(tmp_path, models) as (api, updates, store):
+            chat = private_chat(ALICE)
+            updates.photo(chat, ALICE, face)
+            await api.wait_calls("sendPhoto", 1)
+            updates.text(chat, ALICE, "smile")
+            (_, result) = await api.wait_calls("sendPhoto", 2)
+            assert "optimization, 6 steps" in result.params["caption"]
+            (status,) = api.sent("sendMessage")
+            assert status.params["text"].startswith("No quick method fits, so I'm optimizing")
+            status_id = status.result["message_id"]
+            edits = api.sent("editMessageText")
+            assert all(int(c.params["message_id"]) == status_id for c in edits)
+            assert (edits[-1].params["text"] if edits else status.params["text"]).endswith("of 6...")
+            (deleted,) = await api.wait_calls("deleteMessage", 1)  # gone once the picture is there
+            assert int(deleted.params["message_id"]) == status_id and deleted.at > result.at
+            (edit,) = store.history(Person("telegram", str(ALICE["id"]), str(ALICE["id"]))).edits
+            assert edit.method == "optimization"
+
+    asyncio.run(scenario())
+
+
+def test_webhook_mode_takes_updates_with_the_secret_only(tmp_path, models):
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    webhook = {"webhook_url": "https://bot.example.org/tg/hook", "webhook_port": port,
+               "webhook_listen": "127.0.0.1", "webhook_secret": "hook-secret-123"}
+
+    async def scenario():
+        async with running(tmp_path, models, **webhook) as (api, updates, _):
+            (hook,) = api.sent("setWebhook")
+            assert hook.params["url"] == webhook["webhook_url"]
+            assert hook.params["secret_token"] == webhook["webhook_secret"]
+            updates.text(private_chat(BOB), BOB, "/help")
+            update = api.updates.get_nowait()  # delivered by POST this time, not by getUpdates
+            async with httpx.AsyncClient() as client:
+                url = f"http://127.0.0.1:{port}/tg/hook"
+                forged = await client.post(url, json=update, headers={"X-Telegram-Bot-Api-Secret-Token": "nope"})
+                assert forged.status_code == 403
+                real = await client.post(url, json=update,
+                                         headers={"X-Telegram-Bot-Api-Secret-Token": webhook["webhook_secret"]})
+                assert real.status_code == 200
+            (answer,) = await api.wait_calls("sendMessage", 1)
+            assert answer.params["text"] == core_wording.HELP
 
     asyncio.run(scenario())
 
