@@ -16,12 +16,14 @@ from engine.service import Engine, EngineConfig, ModelSet, demo_models
 
 ALICE = Person("test", "chat-1", "alice")
 BOB = Person("test", "chat-1", "bob")
+RESOLUTION = 128
+GENERATOR = f"demo-{RESOLUTION}"
 
 
 @functools.cache
 def shared_models() -> ModelSet:
-    """Demo models (random weights, 256 px), built once: about 5 s."""
-    models = demo_models(seed=0, device="cpu")
+    """Demo models (random weights, at 128 px to keep renders cheap), built once: a few seconds."""
+    models = demo_models(seed=0, device="cpu", resolution=RESOLUTION)
     models.editor.settings = OptimizationSettings(steps=3)
     return models
 
@@ -82,3 +84,22 @@ async def say(conversation: Conversation, text: str, person: Person = ALICE, sta
 
 async def send_photo(conversation: Conversation, data: bytes, person: Person = ALICE, caption=None) -> list[Reply]:
     return await conversation.handle(PhotoEvent(person, data, caption))
+
+
+@functools.cache
+def astronaut_latent() -> np.ndarray:
+    """The astronaut's inverted W+ latent (inverted once; sessions seeded with it skip face detection)."""
+
+    async def invert():
+        engine = new_engine()
+        try:
+            return (await engine.invert(astronaut(), caller="setup")).w_plus
+        finally:
+            await engine.close()
+
+    return asyncio.run(invert())
+
+
+def seed_session(store: SessionStore, person: Person) -> int:
+    """Give `person` a session on the astronaut, as a photo message would; returns the session id."""
+    return store.start(person, astronaut_latent(), GENERATOR).session_id

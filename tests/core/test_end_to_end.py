@@ -9,11 +9,25 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from bot.core import ButtonPayload, ImageReply, TextReply
+from bot.core import ButtonPayload, ImageReply, TextEvent, TextReply
 from bot.core.conversation import _latent_state
 from bot.sessions import NoSession
+from engine.editing import Instruction
 from engine.service import LatentState
-from tests.core.helpers import ALICE, astronaut, open_store, pixels, run_chat, say, send_photo
+from tests.core.helpers import (
+    ALICE,
+    GENERATOR,
+    RESOLUTION,
+     astronaut,
+    astronaut_latent,
+    open_store,
+    pixels,
+    run_chat,
+    say,
+    seed_session,
+    send_photo,
+    shared_models,
+)
 
 
 @pytest.fixture
@@ -40,10 +54,10 @@ def test_photo_cuter_makeup_more_undo_redo_history_forget(store):
         photo = only(await send_photo(chat, astronaut()))
         assert isinstance(photo, ImageReply) and "what to change" in photo.caption
         seen["photo"] = pixels(photo)
-        assert seen["photo"].shape == (256, 256, 3)
+        assert seen["photo"].shape == (RESOLUTION, RESOLUTION, 3)
         assert Image.open(io.BytesIO(photo.jpeg)).format == "JPEG"
         summary = store.history(ALICE)
-        assert summary.edits == () and summary.generator == "demo-256"
+        assert summary.edits == () and summary.generator == GENERATOR
         assert [b.label for b in photo.buttons] == ["More", "Less", "Undo", "Redo", "Reset"]
         assert ButtonPayload.decode(photo.buttons[0].payload) == ButtonPayload("more", summary.session_id, 1)
         # the first picture is the inverted photo itself, with no edits
@@ -114,21 +128,25 @@ def test_photo_cuter_makeup_more_undo_redo_history_forget(store):
 
 
 def test_compare_shows_before_and_after_side_by_side(store):
+    seed_session(store, ALICE)
+
     async def script(chat):
-        before = pixels(only(await send_photo(chat, astronaut())))
+        before = await chat.engine.render(LatentState(astronaut_latent()), caller="test")
         after = pixels(only(await say(chat, "turn into a lion")))
         compare = only(await say(chat, "compare"))
         image = pixels(compare)
-        assert image.shape[1] == 2 * 256 + 3 * 6
-        np.testing.assert_array_equal(image[6:262, 6:262], before)
-        np.testing.assert_array_equal(image[6:262, 268:524], after)
+        r = RESOLUTION
+        assert image.shape[1] == 2 * r + 3 * 6
+        np.testing.assert_array_equal(image[6:6 + r, 6:6 + r], before)
+        np.testing.assert_array_equal(image[6:6 + r, 12 + r:12 + 2 * r], after)
 
     run_chat(store, script)
 
 
 def test_mapper_edit_says_which_mapper_and_drop_recomputes_later_mapper_steps(store):
+    seed_session(store, ALICE)
+
     async def script(chat):
-        await send_photo(chat, astronaut())
         purple = only(await say(chat, "purple hair"))
         assert "(latent mapper 'purple_hair')" in purple.caption
         mohawk = only(await say(chat, "give him a mohawk"))
@@ -140,8 +158,6 @@ def test_mapper_edit_says_which_mapper_and_drop_recomputes_later_mapper_steps(st
         current = store.current(ALICE)
         assert [e.text for e in store.history(ALICE).edits] == ["give him a mohawk"]
         # the mohawk step is now the one the mapper gives at the photo's own latent
-        from engine.editing import Instruction
-
         fresh = await chat.engine.edit(LatentState(current.latent.to_numpy()), Instruction("mohawk hairstyle", "face"),
                                        caller="test", method="mapper")
         np.testing.assert_allclose(current.steps[0].step.to_numpy(), fresh.step.array, rtol=1e-5, atol=1e-6)
@@ -154,8 +170,6 @@ def test_mapper_edit_says_which_mapper_and_drop_recomputes_later_mapper_steps(st
 
 
 def test_optimization_reports_progress_and_says_how_long(store, monkeypatch):
-    from tests.core.helpers import shared_models
-
     monkeypatch.setattr(shared_models().editor.router, "tables", None)  # no global directions: optimize
     updates: list[str] = []
 
@@ -164,8 +178,7 @@ def test_optimization_reports_progress_and_says_how_long(store, monkeypatch):
 
     async def script(chat):
         await send_photo(chat, astronaut())
-        reply = only(await chat.handle(__import__("bot.core", fromlist=["TextEvent"]).TextEvent(ALICE, "smile"),
-                                       status))
+        reply = only(await chat.handle(TextEvent(ALICE, "smile"), status))
         assert "(optimization, 3 steps, " in reply.caption and reply.caption.endswith(" s)")
         (edit,) = store.history(ALICE).edits
         assert edit.method == "optimization"
