@@ -195,12 +195,19 @@ class DiscordBot(discord.Client):
         """Run one event; progress edits the deferred message, the replies follow up (the first one takes
         the place of "thinking...")."""
 
+        shown = False
+
         async def status(text: str) -> None:
+            nonlocal shown
+            shown = True
             await interaction.edit_original_response(content=text[:MAX_CONTENT])
 
         replies = await self.conversation.handle(event, status=status)
         for reply in replies:
             await self._followup(interaction, reply)
+        if shown:  # the deferred message became the progress line: its work is done
+            with contextlib.suppress(discord.HTTPException):
+                await interaction.delete_original_response()
 
     async def _followup(self, interaction: discord.Interaction, reply: Reply, *, ephemeral: bool = False) -> None:
         if isinstance(reply, ImageReply):

@@ -160,15 +160,16 @@ class TelegramBot:
         self._add_handlers(self.application)
 
     def _add_handlers(self, app: Application) -> None:
-        app.add_handler(CommandHandler([name for name, _ in COMMANDS], self.on_command))
-        app.add_handler(MessageHandler(filters.PHOTO, self.on_photo))
-        app.add_handler(MessageHandler(filters.Document.IMAGE, self.on_image_file))
-        app.add_handler(MessageHandler(filters.TEXT & ~filters.COMMAND, self.on_text))
+        new = filters.UpdateType.MESSAGE  # not edits of old messages, not channel posts
+        app.add_handler(CommandHandler([name for name, _ in COMMANDS], self.on_command, filters=new))
+        app.add_handler(MessageHandler(new & filters.PHOTO, self.on_photo))
+        app.add_handler(MessageHandler(new & filters.Document.IMAGE, self.on_image_file))
+        app.add_handler(MessageHandler(new & filters.TEXT & ~filters.COMMAND, self.on_text))
         unsupported = (
             filters.Sticker.ALL | filters.VIDEO | filters.ANIMATION | filters.VIDEO_NOTE | filters.VOICE
             | filters.AUDIO | filters.Document.ALL
         )
-        app.add_handler(MessageHandler(unsupported, self.on_unsupported))
+        app.add_handler(MessageHandler(new & unsupported, self.on_unsupported))
         app.add_handler(CallbackQueryHandler(self.on_button))
         app.add_error_handler(self.on_error)
 

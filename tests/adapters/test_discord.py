@@ -16,7 +16,8 @@ from bot.adapters.discord import NOT_AN_IMAGE, NOT_YOURS, DiscordBot
 from bot.core import ButtonPayload, Conversation, Person
 from bot.core import wording as core_wording
 from bot.sessions import SessionStore
-from engine.service import Engine, EngineConfig, demo_models
+from engine.service import Engine, EngineConfig
+from tests.core.helpers import shared_models
 
 from .fake_discord import APPLICATION_ID, BOT_USER, CHANNEL_ID, FakeDiscord, attachment, dm, press, slash, user
 
@@ -26,7 +27,7 @@ EPHEMERAL = 64
 
 @pytest.fixture(scope="module")
 def models():
-    return demo_models(seed=0)
+    return shared_models()  # built once for the whole test session
 
 
 @pytest.fixture(scope="module")
@@ -175,6 +176,28 @@ def test_direct_messages_take_photos_and_free_text(tmp_path, models, face):
             state.parse_message_create(dm(ALICE, attachments=[attachment(fake, b"%PDF", "application/pdf")]))
             (*_, refusal) = await fake.wait_count("POST", "/messages", 3)
             assert refusal.payload["content"] == NOT_AN_IMAGE
+            await bot.close()
+
+    asyncio.run(scenario())
+
+
+def test_progress_edits_the_deferred_message_then_removes_it(tmp_path, models, face, monkeypatch):
+    monkeypatch.setattr(models.editor.router, "tables", None)  # no global directions: words optimize
+
+    async def scenario():
+        fake = FakeDiscord()
+        fake.install()
+        async with core(tmp_path, models) as (conversation, _):
+            bot = await started(conversation, fake)
+            photo = attachment(fake, face, "image/jpeg")
+            bot._connection.parse_interaction_create(slash(ALICE, "edit", image=photo, prompt="smile"))
+            (deleted,) = await fake.wait_count("DELETE", "/messages/@original", 1)
+            progress = fake.matching("PATCH", "/messages/@original")
+            assert progress and all("optimizing" in p.payload["content"] for p in progress)
+            _, edited = fake.matching("POST", "/webhooks/")
+            assert "optimization" in edited.payload["content"]
+            order = [fake.requests.index(r) for r in (progress[0], edited, deleted)]
+            assert order == sorted(order)
             await bot.close()
 
     asyncio.run(scenario())

@@ -25,7 +25,8 @@ from bot.core import ButtonPayload, Conversation, Person
 from bot.core import wording as core_wording
 from bot.sessions import SessionStore
 from engine.editing import OptimizationSettings
-from engine.service import Engine, EngineConfig, demo_models
+from engine.service import Engine, EngineConfig
+from tests.core.helpers import shared_models
 
 from .fake_telegram import BOT_USERNAME, FakeBotAPI
 from .telegram_updates import GROUP, Updates, private_chat, user
@@ -36,7 +37,7 @@ ALICE, BOB = user(111, "Alice"), user(222, "Bob")
 
 @pytest.fixture(scope="module")
 def models():
-    return demo_models(seed=0)
+    return shared_models()  # built once for the whole test session
 
 
 def jpeg(array, size: int) -> bytes:
