@@ -12,7 +12,7 @@ import contextlib
 import logging
 import signal
 
-from bot.adapters import secrets
+from bot.adapters import tokens
 from bot.adapters.discord import DiscordBot, run_discord
 from bot.adapters.telegram import TelegramBot, TelegramSettings
 
@@ -37,8 +37,8 @@ async def run_platforms(store, *, demo: bool = False, device: str | None = None,
     from engine.service import Engine, demo_models, load_models
 
     telegram_settings = TelegramSettings.from_env()
-    discord_token = secrets.token("discord")
-    secrets.install_token_mask([telegram_settings.token if telegram_settings else None, discord_token])
+    discord_token = tokens.token("discord")
+    tokens.install_token_mask([telegram_settings.token if telegram_settings else None, discord_token])
 
     engine = Engine(lambda: demo_models(device=device) if demo else load_models(device=device))
     conversation = Conversation(engine, store)

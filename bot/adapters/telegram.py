@@ -40,7 +40,19 @@ from telegram.ext import (
     filters,
 )
 
-from bot.core import BadPayload, ButtonEvent, Event, ImageReply, Person, PhotoEvent, Reply, TextEvent, TextReply
+from bot.core import (
+    BadPayload,
+    ButtonEvent,
+    Event,
+    ImageReply,
+    Person,
+    PhotoEvent,
+    Reply,
+    Status,
+    TextEvent,
+    TextReply,
+    no_status,
+)
 from bot.core import wording as core_wording
 
 log = logging.getLogger(__name__)
@@ -90,7 +102,7 @@ def too_big(size: int, limit: int) -> str:
 class Handler(Protocol):
     """What the adapter needs from the core (`bot.core.Conversation`)."""
 
-    async def handle(self, event: Event, status=...) -> list[Reply]: ...
+    async def handle(self, event: Event, status: Status = no_status) -> list[Reply]: ...
 
 
 @dataclass(frozen=True)
@@ -165,6 +177,7 @@ class TelegramBot:
         app.add_handler(MessageHandler(new & filters.PHOTO, self.on_photo))
         app.add_handler(MessageHandler(new & filters.Document.IMAGE, self.on_image_file))
         app.add_handler(MessageHandler(new & filters.TEXT & ~filters.COMMAND, self.on_text))
+        app.add_handler(MessageHandler(new & filters.COMMAND, self.on_other_command))  # /drop beard, /more x2
         unsupported = (
             filters.Sticker.ALL | filters.VIDEO | filters.ANIMATION | filters.VIDEO_NOTE | filters.VOICE
             | filters.AUDIO | filters.Document.ALL
@@ -210,6 +223,16 @@ class TelegramBot:
         """/undo, /history, ...: the core reads commands from the text itself ("/undo@ThisBot" included)."""
         message = update.effective_message
         await self._run(update, TextEvent(self._person(update), message.text or ""))
+
+    async def on_other_command(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """Commands outside the menu ("/drop beard"): the core knows them; in groups only "/cmd@ThisBot"."""
+        message = update.effective_message
+        text = message.text or ""
+        head = text.split(maxsplit=1)[0] if text.strip() else ""
+        if message.chat.type != ChatType.PRIVATE and not head.lower().endswith(
+                f"@{self.application.bot.username}".lower()):
+            return
+        await self._run(update, TextEvent(self._person(update), text))
 
     async def on_text(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """Plain words: always in private chats, in groups only when addressed to the bot."""
@@ -301,30 +324,28 @@ class TelegramBot:
         await status.close()
 
     def _status(self, update: Update) -> StatusLine:
-        return StatusLine(self.application.bot, update.effective_chat.id)
+        return StatusLine(self.application.bot, _chat_id(update))
 
     def _person(self, update: Update) -> Person:
-        user, chat = update.effective_user, update.effective_chat
-        chat_id = chat.id if chat else user.id
-        return Person(PLATFORM, str(chat_id), str(user.id))
+        return Person(PLATFORM, str(_chat_id(update)), str(update.effective_user.id))
 
     # ------------------------------------------------------------------ sending
 
     async def _send(self, update: Update, replies: Sequence[Reply]) -> None:
-        bot, chat = self.application.bot, update.effective_chat
+        bot, chat, chat_id = self.application.bot, update.effective_chat, _chat_id(update)
         message = update.effective_message if update.message else None
         # In groups, answer the person's message so everyone sees whose picture it is.
         quote = ReplyParameters(message.message_id, allow_sending_without_reply=True) if (
-            message and chat.type != ChatType.PRIVATE) else None
+            message and chat and chat.type != ChatType.PRIVATE) else None
         for reply in replies:
             if isinstance(reply, ImageReply):
                 sent = await bot.send_photo(
-                    chat.id, InputFile(reply.jpeg, filename=reply.filename + ".jpg"),
+                    chat_id, InputFile(reply.jpeg, filename=reply.filename + ".jpg"),
                     caption=reply.caption[:MAX_CAPTION], reply_markup=self._keyboard(reply), reply_parameters=quote,
                 )
                 self._remember(sent, reply)
             else:
-                await bot.send_message(chat.id, reply.text, reply_parameters=quote)
+                await bot.send_message(chat_id, reply.text, reply_parameters=quote)
 
     async def _edit_picture(self, message: Message, reply: ImageReply) -> None:
         """Replace the picture a button was pressed under, so the chat keeps one picture per step."""
@@ -363,7 +384,7 @@ class TelegramBot:
     @contextlib.asynccontextmanager
     async def _chat_action(self, update: Update, action: str = ChatAction.UPLOAD_PHOTO):
         """Show "sending photo..." for as long as the work takes (Telegram clears it after 5 s)."""
-        bot, chat_id = self.application.bot, update.effective_chat.id
+        bot, chat_id = self.application.bot, _chat_id(update)
 
         async def keep_showing() -> None:
             while True:
@@ -400,6 +421,12 @@ class TelegramBot:
             return text.strip()
         cleaned = text.replace(f"@{username}", " ")
         return " ".join(cleaned.split())
+
+
+def _chat_id(update: Update) -> int:
+    """The chat to answer in; a button under a message too old to be shown has none: then the person's own."""
+    chat = update.effective_chat
+    return chat.id if chat else update.effective_user.id
 
 
 def _entity_text(text: str, entity: MessageEntity) -> str:

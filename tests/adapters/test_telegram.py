@@ -148,6 +148,12 @@ def test_private_conversation_photo_edits_buttons_and_files(tmp_path, models, fa
             updates.text(chat, ALICE, "/redo")
             await api.wait_calls("sendPhoto", 4)
             assert [e.text for e in store.history(alice).active_edits] == ["give him a mohawk"]
+
+            # A command outside the menu goes to the core as well.
+            updates.text(chat, ALICE, "/drop mohawk")
+            (*_, dropped) = await api.wait_calls("sendPhoto", 5)
+            assert dropped.params["caption"].startswith("Dropped: give him a mohawk")
+            assert store.history(alice).active_edits == ()
             assert len(api.sent("answerCallbackQuery")) == 4  # every query answered, once
 
     asyncio.run(scenario())

@@ -7,7 +7,7 @@ import logging
 
 import pytest
 
-from bot.adapters.secrets import MASK, TokenMask, install_token_mask, mask, secrets_of, token
+from bot.adapters.tokens import MASK, TokenMask, install_token_mask, mask, secrets_of, token
 
 TELEGRAM = "123456789:AAHfake-secret_value-0123456789abcdefXYZ"
 DISCORD = "MTA5ODc2NTQzMjEwOTg3NjU0.GaBcDe.fake-discord-token-value-0123456789"
