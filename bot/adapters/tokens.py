@@ -56,9 +56,8 @@ class TokenMask(logging.Filter):
         record.msg, record.args = mask(message, self.secrets), None
         if record.exc_info and not record.exc_text:
             record.exc_text = logging.Formatter().formatException(record.exc_info)
-        if record.exc_text:
+        if record.exc_text:  # formatters print this cached text rather than formatting exc_info again
             record.exc_text = mask(record.exc_text, self.secrets)
-            record.exc_info = None  # formatters would render the raw traceback again from it
         if record.stack_info:
             record.stack_info = mask(record.stack_info, self.secrets)
         return True
@@ -79,3 +78,10 @@ def install_token_mask(tokens: Iterable[str | None], logger: logging.Logger | No
     # httpx logs every request URL at INFO, and Telegram's URLs carry the token: keep them out altogether.
     logging.getLogger("httpx").setLevel(max(logging.getLogger("httpx").level, logging.WARNING))
     return mask_filter
+
+
+def remove_token_mask(logger: logging.Logger | None = None) -> None:
+    """Take the `TokenMask` filters off the handlers of `logger` (the root logger by default) again."""
+    for handler in (logger or logging.getLogger()).handlers:
+        for old in [f for f in handler.filters if isinstance(f, TokenMask)]:
+            handler.removeFilter(old)

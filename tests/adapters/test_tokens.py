@@ -7,7 +7,7 @@ import logging
 
 import pytest
 
-from bot.adapters.tokens import MASK, TokenMask, install_token_mask, mask, secrets_of, token
+from bot.adapters.tokens import MASK, TokenMask, install_token_mask, mask, remove_token_mask, secrets_of, token
 
 TELEGRAM = "123456789:AAHfake-secret_value-0123456789abcdefXYZ"
 DISCORD = "MTA5ODc2NTQzMjEwOTg3NjU0.GaBcDe.fake-discord-token-value-0123456789"
@@ -44,6 +44,26 @@ def test_tokens_are_masked_in_messages_arguments_and_tracebacks(captured):
     assert TELEGRAM.split(":")[1] not in text
     assert f"/bot{MASK}/getUpdates" in text
     assert "RuntimeError: bad url" in text and text.count(MASK) == 3
+
+
+def test_masking_leaves_the_exception_for_other_consumers(captured):
+    _, handler, _ = captured
+    install_token_mask([TELEGRAM])
+    records = []
+    handler.emit = records.append  # what the handler was handed, after its filters ran
+    try:
+        raise ValueError(TELEGRAM)
+    except ValueError:
+        logging.getLogger("x").exception("failed")
+    (record,) = [r for r in records if r.name == "x"]
+    assert record.exc_info is not None and TELEGRAM not in record.exc_text
+
+
+def test_remove_token_mask_takes_every_mask_off(captured):
+    _, handler, _ = captured
+    install_token_mask([TELEGRAM])
+    remove_token_mask()
+    assert not [f for f in handler.filters if isinstance(f, TokenMask)]
 
 
 def test_installing_twice_keeps_one_filter(captured):
