@@ -4,6 +4,7 @@ Adapters (console, Telegram, Discord) build events from platform updates, pass a
 callback for progress, and send the replies back; see `bot.core.events` for the values they exchange.
 """
 
+from bot.core import pictures, wording
 from bot.core.conversation import Conversation
 from bot.core.events import (
     MAX_PAYLOAD_BYTES,
@@ -27,5 +28,5 @@ from bot.sessions import Person
 __all__ = [
     "MAX_PAYLOAD_BYTES", "BadPayload", "Button", "ButtonAction", "ButtonEvent", "ButtonPayload", "Conversation",
     "Event", "ImageReply", "Person", "PhotoEvent", "Reply", "Status", "TextEvent", "TextReply", "buttons_for",
-    "no_status",
+    "no_status", "pictures", "wording",
 ]

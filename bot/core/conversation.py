@@ -33,7 +33,7 @@ from bot.core.events import (
     buttons_for,
     no_status,
 )
-from bot.core.turns import Turns
+from bot.core.turns import Turn, Turns
 from bot.sessions import (
     ConcurrentEdit,
     CurrentState,
@@ -118,7 +118,7 @@ class Conversation:
 
     # ------------------------------------------------------------------ dispatch
 
-    async def _dispatch(self, event: Event, status: Status, slot) -> list[Reply]:
+    async def _dispatch(self, event: Event, status: Status, slot: Turn) -> list[Reply]:
         if isinstance(event, PhotoEvent):
             replies = await self._photo(event.person, event.data)
             if event.caption and event.caption.strip():
@@ -130,7 +130,7 @@ class Conversation:
             return await self._button(event)
         raise TypeError(f"not an event: {event!r}")
 
-    async def _text(self, person: Person, text: str, status: Status, slot) -> list[Reply]:
+    async def _text(self, person: Person, text: str, status: Status, slot: Turn) -> list[Reply]:
         parsed = dialog.parse(text)
         match parsed:
             case dialog.Refusal(message=message):
@@ -196,7 +196,7 @@ class Conversation:
         summary = await asyncio.to_thread(self.store.start, person, inverted.w_plus, name)
         return [_result(image, wording.photo_ready(inverted.notes), summary)]
 
-    async def _edit(self, person: Person, edit: dialog.Edit, status: Status, slot) -> list[Reply]:
+    async def _edit(self, person: Person, edit: dialog.Edit, status: Status, slot: Turn) -> list[Reply]:
         current = await self._current(person)
         instruction = Instruction(edit.target, edit.neutral, edit.strength)
         relay = _ProgressRelay(status, slot)
@@ -372,7 +372,7 @@ class _ProgressRelay:
     """Turns the engine's progress callbacks (sync, on the event loop) into status updates, dropping the ones
     that arrive while an update is still being sent, so a slow platform never holds the optimization up."""
 
-    def __init__(self, status: Status, slot) -> None:
+    def __init__(self, status: Status, slot: Turn) -> None:
         self._status = status
         self._slot = slot
         self._latest: str | None = None

@@ -9,6 +9,7 @@ import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
 THUMB = 128          # history thumbnails, px
+PER_ROW = 8          # history thumbnails per row
 LABEL_HEIGHT = 30    # two short lines of the default font under each picture
 MAX_LABEL_CHARS = 22
 BACKGROUND = (255, 255, 255)
@@ -27,8 +28,11 @@ def jpeg_bytes(image: np.ndarray | Image.Image, quality: int = 90) -> bytes:
     return buf.getvalue()
 
 
-def history_strip(frames: Sequence[tuple[np.ndarray, str]], thumb: int = THUMB) -> Image.Image:
-    """One row of thumbnails, each with its words underneath (the photo first, then one per active edit).
+def history_strip(frames: Sequence[tuple[np.ndarray, str]], thumb: int = THUMB, per_row: int = PER_ROW) -> Image.Image:
+    """Thumbnails of the steps, each with its words underneath (the photo first, then one per active edit).
+
+    One row up to `per_row` pictures, then more rows, so a long history stays within the platforms' aspect
+    limits (Telegram refuses photos more than 20 times wider than high).
 
     Args:
         frames: (uint8 [H, W, 3] image, label) in order.
@@ -36,12 +40,14 @@ def history_strip(frames: Sequence[tuple[np.ndarray, str]], thumb: int = THUMB) 
     if not frames:
         raise ValueError("a history strip needs at least one picture")
     gap = 6
-    width = len(frames) * thumb + (len(frames) + 1) * gap
-    strip = Image.new("RGB", (width, thumb + LABEL_HEIGHT + 2 * gap), BACKGROUND)
+    columns = min(len(frames), per_row)
+    rows = -(-len(frames) // per_row)
+    cell_w, cell_h = thumb + gap, thumb + LABEL_HEIGHT + gap
+    strip = Image.new("RGB", (columns * cell_w + gap, rows * cell_h + gap), BACKGROUND)
     for i, (image, label) in enumerate(frames):
-        x = gap + i * (thumb + gap)
-        strip.paste(_pil(image).convert("RGB").resize((thumb, thumb), Image.Resampling.LANCZOS), (x, gap))
-        _label(strip, label, x, gap + thumb + 2, thumb)
+        x, y = gap + (i % per_row) * cell_w, gap + (i // per_row) * cell_h
+        strip.paste(_pil(image).convert("RGB").resize((thumb, thumb), Image.Resampling.LANCZOS), (x, y))
+        _label(strip, label, x, y + thumb + 2, thumb)
     return strip
 
 

@@ -10,7 +10,9 @@ from dataclasses import dataclass, field
 
 
 @dataclass
-class _Slot:
+class Turn:
+    """One person's place in line: the lock their messages take turns on, and what the current one is doing."""
+
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     users: int = 0            # holding or waiting; the slot is dropped at 0 so idle people cost nothing
     started: float = 0.0      # when the current holder got its turn (monotonic)
@@ -28,11 +30,11 @@ class Turns:
     def __init__(self, long_wait_s: float = 2.0, clock: Callable[[], float] = time.monotonic) -> None:
         self.long_wait_s = long_wait_s
         self._clock = clock
-        self._slots: dict[Hashable, _Slot] = {}
+        self._slots: dict[Hashable, Turn] = {}
 
     @asynccontextmanager
-    async def turn(self, who: Hashable, on_wait: Callable[[], Awaitable[None]] | None = None) -> AsyncIterator[_Slot]:
-        slot = self._slots.setdefault(who, _Slot())
+    async def turn(self, who: Hashable, on_wait: Callable[[], Awaitable[None]] | None = None) -> AsyncIterator[Turn]:
+        slot = self._slots.setdefault(who, Turn())
         slot.users += 1
         try:
             if slot.lock.locked() and on_wait is not None and (
