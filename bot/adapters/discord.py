@@ -13,12 +13,13 @@ import io
 import logging
 import os
 import re
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 import discord
 from discord import app_commands
 
+from bot.adapters.ordering import ArrivalOrder, as_prepare
 from bot.core import BadPayload, ButtonEvent, Event, ImageReply, Person, PhotoEvent, Reply, TextEvent, TextReply
 from bot.core import wording as core_wording
 
@@ -108,6 +109,7 @@ class DiscordBot(discord.Client):
         intents = discord.Intents.default()  # DMs carry their text without the message-content intent
         super().__init__(intents=intents)
         self.conversation = conversation
+        self._order = ArrivalOrder()
         if sync_commands is None:
             sync_commands = os.environ.get(SYNC_VAR, "1").strip().lower() not in ("0", "false", "no", "off")
         self.sync_commands = sync_commands
@@ -154,8 +156,11 @@ class DiscordBot(discord.Client):
             await interaction.response.send_message(problem, ephemeral=True)
             return
         await interaction.response.defer(thinking=True)
-        data = await image.read()
-        await self._interaction_turn(interaction, PhotoEvent(self._person(interaction), data, prompt))
+
+        async def download() -> PhotoEvent:
+            return PhotoEvent(self._person(interaction), await image.read(), prompt)
+
+        await self._interaction_turn(interaction, download)
 
     async def on_text_command(self, interaction: discord.Interaction, text: str) -> None:
         await interaction.response.defer(thinking=True)
@@ -169,7 +174,7 @@ class DiscordBot(discord.Client):
             await interaction.response.send_message(core_wording.BAD_BUTTON, ephemeral=True)
             return
         await interaction.response.defer()
-        replies = await self.conversation.handle(event)
+        replies = await self._order.run(event.person, as_prepare(event), self.conversation.handle)
         first_image = next((r for r in replies if isinstance(r, ImageReply)), None)
         for reply in replies:
             if reply is first_image:
@@ -191,7 +196,9 @@ class DiscordBot(discord.Client):
             else:
                 await interaction.response.send_message(text, ephemeral=True)
 
-    async def _interaction_turn(self, interaction: discord.Interaction, event: Event) -> None:
+    async def _interaction_turn(
+        self, interaction: discord.Interaction, event: Event | Callable[[], Awaitable[Event | None]]
+    ) -> None:
         """Run one event; progress edits the deferred message, the replies follow up (the first one takes
         the place of "thinking...")."""
 
@@ -202,7 +209,9 @@ class DiscordBot(discord.Client):
             shown = True
             await interaction.edit_original_response(content=text[:MAX_CONTENT])
 
-        replies = await self.conversation.handle(event, status=status)
+        replies = await self._order.run(
+            self._person(interaction), as_prepare(event), lambda e: self.conversation.handle(e, status=status)
+        ) or []
         for reply in replies:
             await self._followup(interaction, reply)
         if shown:  # the deferred message became the progress line: its work is done
@@ -226,14 +235,18 @@ class DiscordBot(discord.Client):
         if message.author.bot or message.guild is not None:
             return
         person = Person(PLATFORM, str(message.channel.id), str(message.author.id))
-        event: Event
+        event: Event | Callable[[], Awaitable[Event | None]]
         if message.attachments:
             attachment = message.attachments[0]
             problem = _check_image(attachment, DEFAULT_FILE_LIMIT)
             if problem:
                 await message.channel.send(problem)
                 return
-            event = PhotoEvent(person, await attachment.read(), message.content or None)
+
+            async def download() -> PhotoEvent:
+                return PhotoEvent(person, await attachment.read(), message.content or None)
+
+            event = download
         elif message.content.strip():
             event = TextEvent(person, message.content)
         else:
@@ -248,7 +261,9 @@ class DiscordBot(discord.Client):
                 await status_message.edit(content=text[:MAX_CONTENT])
 
         async with message.channel.typing():
-            replies = await self.conversation.handle(event, status=status)
+            replies = await self._order.run(
+                person, as_prepare(event), lambda e: self.conversation.handle(e, status=status)
+            ) or []
         await self._send(message.channel, replies, owner=message.author.id)
         if status_message is not None:
             with contextlib.suppress(discord.HTTPException):

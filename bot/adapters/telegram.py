@@ -12,7 +12,7 @@ import contextlib
 import logging
 import os
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 from urllib.parse import urlsplit
@@ -40,6 +40,7 @@ from telegram.ext import (
     filters,
 )
 
+from bot.adapters.ordering import ArrivalOrder, as_prepare
 from bot.core import (
     BadPayload,
     ButtonEvent,
@@ -158,6 +159,7 @@ class TelegramBot:
         self.conversation = conversation
         self.settings = settings
         self._files: OrderedDict[tuple[int, int], tuple[str, bytes]] = OrderedDict()
+        self._order = ArrivalOrder()
         builder = (
             Application.builder()
             .token(settings.token)
@@ -277,7 +279,9 @@ class TelegramBot:
             return
         status = self._status(update)
         async with self._chat_action(update):
-            replies = await self.conversation.handle(event, status=status)
+            replies = await self._order.run(
+                event.person, as_prepare(event), lambda e: self.conversation.handle(e, status=status)
+            )
         await status.close()
         texts = [r.text for r in replies if isinstance(r, TextReply)]
         images = [r for r in replies if isinstance(r, ImageReply)]
@@ -307,20 +311,28 @@ class TelegramBot:
             await self._send(update, [TextReply(too_big(media.file_size, limit))])
             return
         message = update.effective_message
-        try:
-            data = bytes(await (await media.get_file()).download_as_bytearray())
-        except BadRequest as exc:  # "file is too big" when the size was unknown up front
-            log.info("Telegram: could not fetch a file: %s", exc)
-            await self._send(update, [TextReply(too_big(media.file_size or limit + 1, limit))])
-            return
-        caption = self._without_mention(message.caption) if message.caption else None
-        await self._run(update, PhotoEvent(self._person(update), data, caption))
 
-    async def _run(self, update: Update, event: Event) -> None:
+        async def download() -> PhotoEvent | None:
+            try:
+                data = bytes(await (await media.get_file()).download_as_bytearray())
+            except BadRequest as exc:  # "file is too big" when the size was unknown up front
+                log.info("Telegram: could not fetch a file: %s", exc)
+                await self._send(update, [TextReply(too_big(media.file_size or limit + 1, limit))])
+                return None
+            caption = self._without_mention(message.caption) if message.caption else None
+            return PhotoEvent(self._person(update), data, caption)
+
+        await self._run(update, download)
+
+    async def _run(self, update: Update, event: Event | Callable[[], Awaitable[Event | None]]) -> None:
+        """Hand the event (or what builds it, e.g. a download) to the core in the person's order, then answer."""
         status = self._status(update)
         async with self._chat_action(update):
-            replies = await self.conversation.handle(event, status=status)
-        await self._send(update, replies)
+            replies = await self._order.run(
+                self._person(update), as_prepare(event), lambda e: self.conversation.handle(e, status=status)
+            )
+        if replies is not None:
+            await self._send(update, replies)
         await status.close()
 
     def _status(self, update: Update) -> StatusLine:

@@ -46,6 +46,7 @@ class FakeDiscord:
         self.requests: list[Request] = []
         self.cdn: dict[str, bytes] = {}
         self.downloads: list[str] = []
+        self.cdn_delay = 0.0  # seconds each attachment download takes
         self._changed = asyncio.Condition()
 
     def attach(self, client: discord.Client) -> None:
@@ -77,6 +78,7 @@ class FakeDiscord:
 
     async def _cdn(self, url: str) -> bytes:
         self.downloads.append(url)
+        await asyncio.sleep(self.cdn_delay)
         return self.cdn[url]
 
     async def _http_request(self, route, *, files=None, form=None, **kwargs) -> Any:

@@ -42,6 +42,7 @@ class FakeBotAPI:
         self.files: dict[str, bytes] = {}
         self.rejected: list[Call] = []  # requests answered with 429
         self.downloads: list[str] = []  # file ids fetched through the file URL
+        self.download_delay = 0.0  # seconds each file download takes (a slow network)
         self._fail: dict[str, int] = {}
         self._ids = itertools.count(1000)
         self._update_ids = itertools.count(1)
@@ -126,6 +127,7 @@ class FakeBotAPI:
         if file_id not in self.files:
             return web.Response(status=404)
         self.downloads.append(file_id)
+        await asyncio.sleep(self.download_delay)
         return web.Response(body=self.files[file_id])
 
     async def _api(self, request: web.Request) -> web.Response:

@@ -196,6 +196,20 @@ def test_group_two_people_each_with_their_own_session(tmp_path, models, face):
     asyncio.run(scenario())
 
 
+def test_words_right_after_a_photo_wait_for_its_download(tmp_path, models, face):
+    async def scenario():
+        async with running(tmp_path, models) as (api, updates, _):
+            api.download_delay = 0.5
+            chat = private_chat(ALICE)
+            updates.photo(chat, ALICE, face)
+            updates.text(chat, ALICE, "give him a mohawk")  # arrives while the photo is still downloading
+            _, edited = await api.wait_calls("sendPhoto", 2)
+            assert "mohawk" in edited.params["caption"]
+            assert api.sent("sendMessage") == []  # no "send me a photo first"
+
+    asyncio.run(scenario())
+
+
 def test_flood_limit_429_is_waited_out_and_retried(tmp_path, models):
     async def scenario():
         async with running(tmp_path, models) as (api, updates, _):
