@@ -210,6 +210,21 @@ def test_words_right_after_a_photo_wait_for_its_download(tmp_path, models, face)
     asyncio.run(scenario())
 
 
+def test_an_image_sent_as_a_file_is_taken_uncompressed(tmp_path, models):
+    buf = io.BytesIO()
+    Image.fromarray(data.astronaut()).save(buf, "PNG")
+
+    async def scenario():
+        async with running(tmp_path, models) as (api, updates, store):
+            updates.document(private_chat(BOB), BOB, buf.getvalue(), "image/png")
+            (photo,) = await api.wait_calls("sendPhoto", 1)
+            assert api.files[api.downloads[0]] == buf.getvalue()
+            assert photo.params["reply_markup"]["inline_keyboard"][0][0]["text"] == "More"
+            assert store.history(Person("telegram", str(BOB["id"]), str(BOB["id"]))).edits == ()
+
+    asyncio.run(scenario())
+
+
 def test_flood_limit_429_is_waited_out_and_retried(tmp_path, models):
     async def scenario():
         async with running(tmp_path, models) as (api, updates, _):
