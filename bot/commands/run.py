@@ -45,9 +45,12 @@ def main(args: argparse.Namespace) -> int:
         print(f"Session database ready: {display_url(store.engine.url)}")
         configured = [name for name, var in PLATFORM_TOKENS.items() if os.environ.get(var)]
         if configured:
-            print(f"Configured platforms: {', '.join(configured)}. "
-                  "The platform adapters are not part of this build yet.")
-            return 0
+            from bot.adapters.platforms import run_platforms
+
+            print(f"Starting {', '.join(configured)}. Stop with Ctrl+C.")
+            if args.demo:
+                print(DEMO_NOTE)
+            return asyncio.run(run_platforms(store, demo=args.demo, device=args.device))
         print(
             "No chat platform is configured: set "
             + " or ".join(PLATFORM_TOKENS.values())

@@ -1,0 +1,104 @@
+"""Every configured chat platform in one process, sharing one engine and one session store.
+
+`styleclip-bot run` calls `run_platforms` when a platform token is set. SIGINT/SIGTERM stop it gracefully:
+no new updates are taken, running edits get `GRACE_S` seconds to finish, then the engine cancels the rest
+and the database is closed by the caller.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+
+from bot.adapters import tokens
+from bot.adapters.discord import DiscordBot, run_discord
+from bot.adapters.telegram import TelegramBot, TelegramSettings
+
+log = logging.getLogger(__name__)
+
+GRACE_S = 30.0
+
+
+async def run_platforms(store, *, demo: bool = False, device: str | None = None,
+                        stop: asyncio.Event | None = None) -> int:
+    """Serve Telegram and/or Discord (whichever tokens are set) until SIGINT/SIGTERM or `stop` is set.
+
+    Args:
+        store: the open session store (closed by the caller).
+        demo: small random models instead of the installed weights.
+        device: torch device for the engine.
+        stop: an event that ends serving (tests); signals set it too.
+    Returns:
+        the process exit status: 0 after a clean stop, 1 when a platform failed to start or crashed.
+    """
+    from bot.core import Conversation
+    from engine.service import Engine, demo_models, load_models
+
+    telegram_settings = TelegramSettings.from_env()
+    discord_token = tokens.token("discord")
+    tokens.install_token_mask([telegram_settings.token if telegram_settings else None, discord_token])
+
+    engine = Engine(lambda: demo_models(device=device) if demo else load_models(device=device))
+    conversation = Conversation(engine, store)
+    stop = stop or asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError, RuntimeError):  # not on Windows / not the main thread
+            loop.add_signal_handler(sig, stop.set)
+
+    telegram = TelegramBot(conversation, telegram_settings) if telegram_settings else None
+    discord_bot = DiscordBot(conversation) if discord_token else None
+    discord_task: asyncio.Task | None = None
+    status = 0
+    try:
+        await _preload(engine)
+        if telegram:
+            await telegram.start()
+            print(f"Telegram: connected as @{telegram.application.bot.username}.")
+        if discord_bot and discord_token:
+            discord_task = asyncio.create_task(run_discord(discord_bot, discord_token))
+        waiters = {asyncio.create_task(stop.wait())} | ({discord_task} if discord_task else set())
+        done, _ = await asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED)
+        if discord_task in done and discord_task.exception():
+            log.error("Discord stopped: %s", discord_task.exception())
+            status = 1
+        print("Stopping: finishing running edits ...")
+    except Exception as exc:  # a wrong token, an unreachable server: say so (masked), stop the rest
+        log.error("could not start: %s: %s", type(exc).__name__, exc)
+        status = 1
+    finally:
+        await _stop(telegram, discord_bot, discord_task)
+        await engine.close()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            with contextlib.suppress(NotImplementedError, RuntimeError):
+                loop.remove_signal_handler(sig)
+    return status
+
+
+async def _preload(engine) -> None:
+    """Load the models before taking messages; a missing model only disables editing (the core says so)."""
+    from engine.service import ModelsMissing
+
+    try:
+        await engine.start()
+    except ModelsMissing as exc:
+        log.error("photos can't be edited until the models are installed: %s", exc)
+
+
+async def _stop(telegram: TelegramBot | None, discord_bot: DiscordBot | None,
+                discord_task: asyncio.Task | None) -> None:
+    async def stop_all() -> None:
+        if telegram:
+            await telegram.stop()
+        if discord_bot:
+            await discord_bot.close()
+        if discord_task:
+            with contextlib.suppress(Exception, asyncio.CancelledError):
+                await discord_task
+
+    try:
+        await asyncio.wait_for(stop_all(), GRACE_S)
+    except TimeoutError:
+        log.warning("edits still running after %.0f s: cancelling them", GRACE_S)

@@ -1,0 +1,473 @@
+"""Telegram: python-telegram-bot's `Application` in front of the conversation core.
+
+Thin on purpose: a platform update becomes one core event, the core's replies become messages. Long polling
+by default, a webhook when $TELEGRAM_WEBHOOK_URL is set; $TELEGRAM_API_BASE_URL / $TELEGRAM_FILE_BASE_URL
+point the library at a self-hosted Bot API server (or a fake one in the tests).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from typing import Protocol
+from urllib.parse import urlsplit
+
+from telegram import (
+    BotCommand,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    InputFile,
+    InputMediaPhoto,
+    Message,
+    MessageEntity,
+    ReplyParameters,
+    Update,
+)
+from telegram.constants import ChatAction, ChatType
+from telegram.error import BadRequest, TelegramError
+from telegram.ext import (
+    AIORateLimiter,
+    Application,
+    CallbackQueryHandler,
+    CommandHandler,
+    ContextTypes,
+    MessageHandler,
+    filters,
+)
+
+from bot.adapters.ordering import ArrivalOrder, as_prepare
+from bot.core import (
+    BadPayload,
+    ButtonEvent,
+    Event,
+    ImageReply,
+    Person,
+    PhotoEvent,
+    Reply,
+    Status,
+    TextEvent,
+    TextReply,
+    no_status,
+)
+from bot.core import wording as core_wording
+
+log = logging.getLogger(__name__)
+
+PLATFORM = "telegram"
+TOKEN_VAR = "TELEGRAM_BOT_TOKEN"
+API_BASE_VAR = "TELEGRAM_API_BASE_URL"
+FILE_BASE_VAR = "TELEGRAM_FILE_BASE_URL"
+WEBHOOK_URL_VAR = "TELEGRAM_WEBHOOK_URL"
+WEBHOOK_PORT_VAR = "TELEGRAM_WEBHOOK_PORT"
+WEBHOOK_LISTEN_VAR = "TELEGRAM_WEBHOOK_LISTEN"
+WEBHOOK_SECRET_VAR = "TELEGRAM_WEBHOOK_SECRET"
+DOWNLOAD_LIMIT_VAR = "TELEGRAM_DOWNLOAD_LIMIT_MB"
+BOT_API_DOWNLOAD_LIMIT = 20 * 1024 * 1024  # getFile refuses bigger files on api.telegram.org
+MAX_CAPTION = 1024
+MAX_ANSWER = 200  # answerCallbackQuery text
+FULL_SIZE_PAYLOAD = "png"  # the adapter's own button: send the picture above as a full-size file
+FULL_SIZE_CACHE = 512  # pictures whose full-size file can still be asked for, newest kept
+CHAT_ACTION_EVERY_S = 4.5  # Telegram shows a chat action for 5 s
+
+COMMANDS = (
+    ("start", "what I do"),
+    ("help", "how to ask for edits"),
+    ("undo", "step back"),
+    ("redo", "step forward again"),
+    ("reset", "back to the photo"),
+    ("history", "all steps in one picture"),
+    ("compare", "before and after"),
+    ("privacy", "what I keep"),
+    ("forget", "delete everything I keep about you"),
+)
+
+NOT_AN_IMAGE = (
+    "I can only edit photos of faces. Please send a photo (as a picture or an image file); stickers, videos, "
+    "GIFs and other files won't work."
+)
+FILE_GONE = "I no longer have that file. Press a button or type \"undo\" to get a fresh picture."
+
+
+def too_big(size: int, limit: int) -> str:
+    return (
+        f"That file is {size / 2**20:.1f} MB, and I can only fetch files up to {limit / 2**20:.0f} MB from "
+        "Telegram. Please send it as a photo (Telegram compresses it) or a smaller image."
+    )
+
+
+class Handler(Protocol):
+    """What the adapter needs from the core (`bot.core.Conversation`)."""
+
+    async def handle(self, event: Event, status: Status = no_status) -> list[Reply]: ...
+
+
+@dataclass(frozen=True)
+class TelegramSettings:
+    """How to reach Telegram. The token is appended to both base URLs, as python-telegram-bot does."""
+
+    token: str
+    base_url: str | None = None
+    base_file_url: str | None = None
+    webhook_url: str | None = None
+    webhook_port: int = 8443
+    webhook_listen: str = "0.0.0.0"
+    webhook_secret: str | None = None
+    download_limit: int = BOT_API_DOWNLOAD_LIMIT
+
+    @classmethod
+    def from_env(cls) -> TelegramSettings | None:
+        """Settings from the environment; None when $TELEGRAM_BOT_TOKEN is not set."""
+        token = os.environ.get(TOKEN_VAR, "").strip()
+        if not token:
+            return None
+        limit_mb = os.environ.get(DOWNLOAD_LIMIT_VAR, "").strip()
+        try:
+            limit = int(float(limit_mb) * 2**20) if limit_mb else BOT_API_DOWNLOAD_LIMIT
+            port = int(os.environ.get(WEBHOOK_PORT_VAR) or 8443)
+        except ValueError:
+            raise ValueError(f"{DOWNLOAD_LIMIT_VAR} and {WEBHOOK_PORT_VAR} must be numbers") from None
+        return cls(
+            token=token,
+            base_url=os.environ.get(API_BASE_VAR) or None,
+            base_file_url=os.environ.get(FILE_BASE_VAR) or None,
+            webhook_url=os.environ.get(WEBHOOK_URL_VAR) or None,
+            webhook_port=port,
+            webhook_listen=os.environ.get(WEBHOOK_LISTEN_VAR) or "0.0.0.0",
+            webhook_secret=os.environ.get(WEBHOOK_SECRET_VAR) or None,
+            download_limit=limit,
+        )
+
+
+class TelegramBot:
+    """The Telegram side of the bot: handlers that turn updates into core events and replies into messages.
+
+    Args:
+        conversation: the core (`bot.core.Conversation`), shared with the other platforms.
+        settings: token, server URLs, webhook.
+        rate_limiter: python-telegram-bot's flood-limit queue; default: `AIORateLimiter(max_retries=3)`,
+            which also waits and retries when Telegram answers 429 with `retry_after`.
+    """
+
+    def __init__(
+        self, conversation: Handler, settings: TelegramSettings, *, rate_limiter: AIORateLimiter | None = None
+    ) -> None:
+        self.conversation = conversation
+        self.settings = settings
+        self._files: OrderedDict[tuple[int, int], tuple[str, bytes]] = OrderedDict()
+        self._order = ArrivalOrder()
+        builder = (
+            Application.builder()
+            .token(settings.token)
+            .rate_limiter(rate_limiter or AIORateLimiter(max_retries=3))
+            .concurrent_updates(True)  # people in one group don't wait for each other; the core orders each
+        )
+        if settings.base_url:
+            builder = builder.base_url(settings.base_url)
+        if settings.base_file_url:
+            builder = builder.base_file_url(settings.base_file_url)
+        self.application = builder.build()
+        self._add_handlers(self.application)
+
+    def _add_handlers(self, app: Application) -> None:
+        new = filters.UpdateType.MESSAGE  # not edits of old messages, not channel posts
+        app.add_handler(CommandHandler([name for name, _ in COMMANDS], self.on_command, filters=new))
+        app.add_handler(MessageHandler(new & filters.PHOTO, self.on_photo))
+        app.add_handler(MessageHandler(new & filters.Document.IMAGE, self.on_image_file))
+        app.add_handler(MessageHandler(new & filters.TEXT & ~filters.COMMAND, self.on_text))
+        app.add_handler(MessageHandler(new & filters.COMMAND, self.on_other_command))  # /drop beard, /more x2
+        unsupported = (
+            filters.Sticker.ALL | filters.VIDEO | filters.ANIMATION | filters.VIDEO_NOTE | filters.VOICE
+            | filters.AUDIO | filters.Document.ALL
+        )
+        app.add_handler(MessageHandler(new & unsupported, self.on_unsupported))
+        app.add_handler(CallbackQueryHandler(self.on_button))
+        app.add_error_handler(self.on_error)
+
+    # ------------------------------------------------------------------ lifecycle
+
+    async def start(self) -> None:
+        """Connect, register the command menu and start receiving updates (polling or webhook)."""
+        app = self.application
+        await app.initialize()
+        await app.bot.set_my_commands([BotCommand(name, about) for name, about in COMMANDS])
+        await app.start()
+        if self.settings.webhook_url:
+            # The local path is the public URL's path: a reverse proxy in front forwards it unchanged.
+            await app.updater.start_webhook(
+                listen=self.settings.webhook_listen,
+                port=self.settings.webhook_port,
+                url_path=urlsplit(self.settings.webhook_url).path.strip("/"),
+                webhook_url=self.settings.webhook_url,
+                secret_token=self.settings.webhook_secret,
+            )
+        else:
+            await app.updater.start_polling(poll_interval=0.0, timeout=10)
+        log.info("Telegram: running as @%s (%s)", app.bot.username,
+                 "webhook" if self.settings.webhook_url else "long polling")
+
+    async def stop(self) -> None:
+        """Stop receiving updates, let running handlers finish, and close the connection."""
+        app = self.application
+        if app.updater and app.updater.running:
+            await app.updater.stop()
+        if app.running:
+            await app.stop()
+        await app.shutdown()
+
+    # ------------------------------------------------------------------ handlers
+
+    async def on_command(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """/undo, /history, ...: the core reads commands from the text itself ("/undo@ThisBot" included)."""
+        message = update.effective_message
+        await self._run(update, TextEvent(self._person(update), message.text or ""))
+
+    async def on_other_command(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """Commands outside the menu ("/drop beard"): the core knows them; in groups only "/cmd@ThisBot"."""
+        message = update.effective_message
+        text = message.text or ""
+        head = text.split(maxsplit=1)[0] if text.strip() else ""
+        if message.chat.type != ChatType.PRIVATE and not head.lower().endswith(
+                f"@{self.application.bot.username}".lower()):
+            return
+        await self._run(update, TextEvent(self._person(update), text))
+
+    async def on_text(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """Plain words: always in private chats, in groups only when addressed to the bot."""
+        message = update.effective_message
+        text = message.text or ""
+        if not self._addressed(message, text, message.entities):
+            return
+        await self._run(update, TextEvent(self._person(update), self._without_mention(text)))
+
+    async def on_photo(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """A compressed photo: take the largest size; its caption is the first instruction."""
+        message = update.effective_message
+        if not self._addressed(message, message.caption or "", message.caption_entities):
+            return
+        await self._photo(update, message.photo[-1])
+
+    async def on_image_file(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """An image sent as a file (uncompressed)."""
+        message = update.effective_message
+        if not self._addressed(message, message.caption or "", message.caption_entities):
+            return
+        await self._photo(update, message.document)
+
+    async def on_unsupported(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """Stickers, videos, GIFs, voice, non-image files: a friendly refusal."""
+        message = update.effective_message
+        if not self._addressed(message, message.caption or "", message.caption_entities):
+            return
+        await self._send(update, [TextReply(NOT_AN_IMAGE)])
+
+    async def on_button(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """A button under a picture. Every query is answered: text-only outcomes go in the answer itself,
+        which only the presser sees, so pressing someone else's button in a group bothers no one."""
+        query = update.callback_query
+        if query.data == FULL_SIZE_PAYLOAD:
+            await self._full_size(update)
+            return
+        try:
+            event = ButtonEvent.from_payload(self._person(update), query.data or "")
+        except BadPayload:
+            await query.answer(core_wording.BAD_BUTTON, show_alert=True)
+            return
+        status = self._status(update)
+        async with self._chat_action(update):
+            replies = await self._order.run(
+                event.person, as_prepare(event), lambda e: self.conversation.handle(e, status=status)
+            )
+        await status.close()
+        texts = [r.text for r in replies if isinstance(r, TextReply)]
+        images = [r for r in replies if isinstance(r, ImageReply)]
+        if not images and texts and len(answer := "\n".join(texts)) <= MAX_ANSWER:
+            with contextlib.suppress(BadRequest):  # a query older than Telegram keeps: say it in the chat
+                await query.answer(answer, show_alert=True)
+                return
+            await self._send(update, replies)
+            return
+        with contextlib.suppress(BadRequest):
+            await query.answer()
+        message = query.message
+        if images and isinstance(message, Message) and message.photo:
+            first = images[0]
+            await self._edit_picture(message, first)
+            replies = [r for r in replies if r is not first]
+        await self._send(update, replies)
+
+    async def on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+        log.error("Telegram: update failed", exc_info=context.error)
+
+    # ------------------------------------------------------------------ the core in between
+
+    async def _photo(self, update: Update, media) -> None:
+        limit = self.settings.download_limit
+        if media.file_size and media.file_size > limit:
+            await self._send(update, [TextReply(too_big(media.file_size, limit))])
+            return
+        message = update.effective_message
+
+        async def download() -> PhotoEvent | None:
+            try:
+                data = bytes(await (await media.get_file()).download_as_bytearray())
+            except BadRequest as exc:  # "file is too big" when the size was unknown up front
+                log.info("Telegram: could not fetch a file: %s", exc)
+                await self._send(update, [TextReply(too_big(media.file_size or limit + 1, limit))])
+                return None
+            caption = self._without_mention(message.caption) if message.caption else None
+            return PhotoEvent(self._person(update), data, caption)
+
+        await self._run(update, download)
+
+    async def _run(self, update: Update, event: Event | Callable[[], Awaitable[Event | None]]) -> None:
+        """Hand the event (or what builds it, e.g. a download) to the core in the person's order, then answer."""
+        status = self._status(update)
+        async with self._chat_action(update):
+            replies = await self._order.run(
+                self._person(update), as_prepare(event), lambda e: self.conversation.handle(e, status=status)
+            )
+        if replies is not None:
+            await self._send(update, replies)
+        await status.close()
+
+    def _status(self, update: Update) -> StatusLine:
+        return StatusLine(self.application.bot, _chat_id(update))
+
+    def _person(self, update: Update) -> Person:
+        return Person(PLATFORM, str(_chat_id(update)), str(update.effective_user.id))
+
+    # ------------------------------------------------------------------ sending
+
+    async def _send(self, update: Update, replies: Sequence[Reply]) -> None:
+        bot, chat, chat_id = self.application.bot, update.effective_chat, _chat_id(update)
+        message = update.effective_message if update.message else None
+        # In groups, answer the person's message so everyone sees whose picture it is.
+        quote = ReplyParameters(message.message_id, allow_sending_without_reply=True) if (
+            message and chat and chat.type != ChatType.PRIVATE) else None
+        for reply in replies:
+            if isinstance(reply, ImageReply):
+                sent = await bot.send_photo(
+                    chat_id, InputFile(reply.jpeg, filename=reply.filename + ".jpg"),
+                    caption=reply.caption[:MAX_CAPTION], reply_markup=self._keyboard(reply), reply_parameters=quote,
+                )
+                self._remember(sent, reply)
+            else:
+                await bot.send_message(chat_id, reply.text, reply_parameters=quote)
+
+    async def _edit_picture(self, message: Message, reply: ImageReply) -> None:
+        """Replace the picture a button was pressed under, so the chat keeps one picture per step."""
+        edited = await message.edit_media(
+            InputMediaPhoto(reply.jpeg, filename=reply.filename + ".jpg", caption=reply.caption[:MAX_CAPTION]),
+            reply_markup=self._keyboard(reply),
+        )
+        if isinstance(edited, Message):
+            self._remember(edited, reply)
+
+    async def _full_size(self, update: Update) -> None:
+        query = update.callback_query
+        message = query.message
+        stored = self._files.get((message.chat.id, message.message_id)) if message else None
+        if stored is None:
+            await query.answer(FILE_GONE, show_alert=True)
+            return
+        await query.answer()
+        name, png = stored
+        async with self._chat_action(update, ChatAction.UPLOAD_DOCUMENT):
+            await self.application.bot.send_document(message.chat.id, InputFile(png, filename=name + ".png"))
+
+    def _keyboard(self, reply: ImageReply) -> InlineKeyboardMarkup:
+        rows = []
+        if reply.buttons:
+            rows.append([InlineKeyboardButton(b.label, callback_data=b.payload) for b in reply.buttons])
+        rows.append([InlineKeyboardButton("Full size", callback_data=FULL_SIZE_PAYLOAD)])
+        return InlineKeyboardMarkup(rows)
+
+    def _remember(self, message: Message, reply: ImageReply) -> None:
+        self._files[(message.chat.id, message.message_id)] = (reply.filename, reply.png)
+        self._files.move_to_end((message.chat.id, message.message_id))
+        while len(self._files) > FULL_SIZE_CACHE:
+            self._files.popitem(last=False)
+
+    @contextlib.asynccontextmanager
+    async def _chat_action(self, update: Update, action: str = ChatAction.UPLOAD_PHOTO):
+        """Show "sending photo..." for as long as the work takes (Telegram clears it after 5 s)."""
+        bot, chat_id = self.application.bot, _chat_id(update)
+
+        async def keep_showing() -> None:
+            while True:
+                with contextlib.suppress(TelegramError):
+                    await bot.send_chat_action(chat_id, action)
+                await asyncio.sleep(CHAT_ACTION_EVERY_S)
+
+        task = asyncio.create_task(keep_showing())
+        try:
+            yield
+        finally:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+    # ------------------------------------------------------------------ groups
+
+    def _addressed(self, message: Message, text: str, entities: Sequence[MessageEntity] | None) -> bool:
+        """Private chats: always. Groups: replies to the bot's messages and mentions of the bot."""
+        if message.chat.type == ChatType.PRIVATE:
+            return True
+        replied = message.reply_to_message
+        if replied and replied.from_user and replied.from_user.id == self.application.bot.id:
+            return True
+        mention = f"@{self.application.bot.username}".lower()
+        for entity in entities or ():
+            if entity.type == MessageEntity.MENTION and _entity_text(text, entity).lower() == mention:
+                return True
+        return False
+
+    def _without_mention(self, text: str) -> str:
+        username = self.application.bot.username
+        if not username:
+            return text.strip()
+        cleaned = text.replace(f"@{username}", " ")
+        return " ".join(cleaned.split())
+
+
+def _chat_id(update: Update) -> int:
+    """The chat to answer in; a button under a message too old to be shown has none: then the person's own."""
+    chat = update.effective_chat
+    return chat.id if chat else update.effective_user.id
+
+
+def _entity_text(text: str, entity: MessageEntity) -> str:
+    """Entity offsets count UTF-16 code units."""
+    encoded = text.encode("utf-16-le")
+    return encoded[2 * entity.offset: 2 * (entity.offset + entity.length)].decode("utf-16-le")
+
+
+class StatusLine:
+    """The core's status callback: the first text is sent, later ones edit that message, and `close`
+    deletes it once the answer is there."""
+
+    def __init__(self, bot, chat_id: int) -> None:
+        self.bot = bot
+        self.chat_id = chat_id
+        self.message: Message | None = None
+        self.text = ""
+
+    async def __call__(self, text: str) -> None:
+        if text == self.text:
+            return  # Telegram refuses an edit that changes nothing
+        self.text = text
+        if self.message is None:
+            self.message = await self.bot.send_message(self.chat_id, text)
+        else:
+            await self.message.edit_text(text)
+
+    async def close(self) -> None:
+        if self.message is not None:
+            with contextlib.suppress(TelegramError):
+                await self.message.delete()
+            self.message = None
