@@ -26,7 +26,6 @@ from bot.core import wording as core_wording
 log = logging.getLogger(__name__)
 
 PLATFORM = "discord"
-TOKEN_VAR = "DISCORD_BOT_TOKEN"
 SYNC_VAR = "DISCORD_SYNC_COMMANDS"
 DEFAULT_FILE_LIMIT = 10 * 1024 * 1024  # attachment_size_limit of an interaction without server boosts
 MAX_CONTENT = 2000
@@ -289,8 +288,4 @@ async def run_discord(bot: DiscordBot, token: str) -> None:
     """Log in and serve until `bot.close()`; login errors (a wrong token) raise."""
     async with bot:
         await bot.start(token)
-
-
-def token_from_env() -> str | None:
-    return os.environ.get(TOKEN_VAR, "").strip() or None
 

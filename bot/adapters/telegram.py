@@ -40,6 +40,7 @@ from telegram.ext import (
     filters,
 )
 
+from bot.adapters import tokens
 from bot.adapters.ordering import ArrivalOrder, as_prepare
 from bot.core import (
     BadPayload,
@@ -59,7 +60,6 @@ from bot.core import wording as core_wording
 log = logging.getLogger(__name__)
 
 PLATFORM = "telegram"
-TOKEN_VAR = "TELEGRAM_BOT_TOKEN"
 API_BASE_VAR = "TELEGRAM_API_BASE_URL"
 FILE_BASE_VAR = "TELEGRAM_FILE_BASE_URL"
 WEBHOOK_URL_VAR = "TELEGRAM_WEBHOOK_URL"
@@ -121,8 +121,8 @@ class TelegramSettings:
 
     @classmethod
     def from_env(cls) -> TelegramSettings | None:
-        """Settings from the environment; None when $TELEGRAM_BOT_TOKEN is not set."""
-        token = os.environ.get(TOKEN_VAR, "").strip()
+        """Settings from the environment (the token also from the config file); None without a token."""
+        token = tokens.token("telegram")
         if not token:
             return None
         limit_mb = os.environ.get(DOWNLOAD_LIMIT_VAR, "").strip()

@@ -1,4 +1,5 @@
-"""Bot tokens: read only from the environment, and masked out of every log line and error text.
+"""Bot tokens: read from the environment (or a private config file), and masked out of every log line and
+error text.
 
 A leaked token hands the bot to whoever reads the log, and HTTP client libraries log request URLs that
 contain the Telegram token (`.../bot<token>/getUpdates`), so masking happens on the handlers, where every
@@ -9,17 +10,62 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Iterable
+import stat
+import tomllib
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+
+log = logging.getLogger(__name__)
 
 TOKEN_VARS = {"telegram": "TELEGRAM_BOT_TOKEN", "discord": "DISCORD_BOT_TOKEN"}
+CONFIG_VAR = "STYLECLIP_BOT_CONFIG"
 MASK = "***"
 MIN_SECRET_LENGTH = 8  # shorter strings would mask ordinary words; real tokens are 40+ characters
 
 
-def token(platform: str) -> str | None:
-    """The platform's bot token from the environment, or None when it is not set (or blank)."""
-    value = os.environ.get(TOKEN_VARS[platform], "").strip()
-    return value or None
+class ConfigError(ValueError):
+    """The config file cannot be read; the message names the file (never a token)."""
+
+
+def config_path(environ: Mapping[str, str] | None = None) -> Path:
+    """$STYLECLIP_BOT_CONFIG, else $XDG_CONFIG_HOME/styleclip-bot/config.toml (~/.config/... by default)."""
+    env = os.environ if environ is None else environ
+    if env.get(CONFIG_VAR):
+        return Path(env[CONFIG_VAR]).expanduser()
+    base = Path(env.get("XDG_CONFIG_HOME") or Path.home() / ".config")
+    return base / "styleclip-bot" / "config.toml"
+
+
+def token(platform: str, environ: Mapping[str, str] | None = None) -> str | None:
+    """The platform's bot token: its environment variable, else `[platform] token` in the config file.
+
+    The file (TOML, e.g. `[telegram]` / `token = "123:AA..."`) is optional; one that others may read is
+    still used, with a warning to `chmod 600` it.
+    """
+    env = os.environ if environ is None else environ
+    value = env.get(TOKEN_VARS[platform], "").strip()
+    if value:
+        return value
+    section = _read_config(config_path(env)).get(platform, {})
+    value = section.get("token", "") if isinstance(section, dict) else ""
+    return value.strip() if isinstance(value, str) and value.strip() else None
+
+
+def _read_config(path: Path) -> dict:
+    try:
+        data = path.read_bytes()
+        mode = path.stat().st_mode
+    except FileNotFoundError:
+        return {}
+    except OSError as exc:
+        raise ConfigError(f"cannot read the config file {path}: {exc.strerror}") from None
+    if mode & (stat.S_IRWXG | stat.S_IRWXO):
+        log.warning("%s holds bot tokens and others may read it: chmod 600 %s", path, path)
+    try:
+        return tomllib.loads(data.decode("utf-8"))
+    except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        # The parser's message quotes no values, only positions.
+        raise ConfigError(f"the config file {path} is not valid TOML: {exc}") from None
 
 
 def secrets_of(tokens: Iterable[str | None]) -> list[str]:

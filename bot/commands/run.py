@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
-import os
 from pathlib import Path
 
 PLATFORM_TOKENS = {"Telegram": "TELEGRAM_BOT_TOKEN", "Discord": "DISCORD_BOT_TOKEN"}
@@ -20,7 +19,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="run the bot on every platform whose token is set",
         description="Open the session database (bringing its schema up to date unless "
         "STYLECLIP_BOT_DB_AUTO_UPGRADE=0) and run the bot on every chat platform whose token is set "
-        f"in the environment ({', '.join(PLATFORM_TOKENS.values())}). With none set, chat with the bot "
+        f"in the environment ({', '.join(PLATFORM_TOKENS.values())}) or in the config file "
+        "($STYLECLIP_BOT_CONFIG, default ~/.config/styleclip-bot/config.toml). With none set, chat with the bot "
         "in this terminal: /photo PATH loads a photo, text edits it, results are saved as PNG files.",
     )
     parser.add_argument("--database-url", default=None, help="database URL (default: $DATABASE_URL or SQLite)")
@@ -43,7 +43,13 @@ def main(args: argparse.Namespace) -> int:
         return 2
     try:
         print(f"Session database ready: {display_url(store.engine.url)}")
-        configured = [name for name, var in PLATFORM_TOKENS.items() if os.environ.get(var)]
+        from bot.adapters import tokens
+
+        try:
+            configured = [name for name in PLATFORM_TOKENS if tokens.token(name.lower())]
+        except tokens.ConfigError as exc:
+            print(f"error: {exc}")
+            return 2
         if configured:
             from bot.adapters.platforms import run_platforms
 
@@ -54,7 +60,7 @@ def main(args: argparse.Namespace) -> int:
         print(
             "No chat platform is configured: set "
             + " or ".join(PLATFORM_TOKENS.values())
-            + " to connect the bot. Starting a local chat in this terminal instead."
+            + " (or put them in the config file) to connect the bot. Starting a local chat in this terminal instead."
         )
         return asyncio.run(_local_chat(store, args))
     finally:

@@ -85,9 +85,36 @@ def test_secret_part_of_a_telegram_token_is_masked_alone():
     assert mask(f"x {TELEGRAM.split(':', 1)[1]} y", secrets) == f"x {MASK} y"
 
 
-def test_token_comes_from_the_environment_only(monkeypatch):
+def test_token_comes_from_the_environment(monkeypatch):
     monkeypatch.setenv("TELEGRAM_BOT_TOKEN", "  ")
     monkeypatch.delenv("DISCORD_BOT_TOKEN", raising=False)
     assert token("telegram") is None and token("discord") is None
     monkeypatch.setenv("DISCORD_BOT_TOKEN", DISCORD)
     assert token("discord") == DISCORD
+
+
+def test_token_from_the_config_file_when_the_environment_has_none(monkeypatch, tmp_path, caplog):
+    config = tmp_path / "config.toml"
+    config.write_text(f'[telegram]\ntoken = "{TELEGRAM}"\n\n[discord]\ntoken = ""\n')
+    config.chmod(0o600)
+    env = {"STYLECLIP_BOT_CONFIG": str(config)}
+    assert token("telegram", env) == TELEGRAM
+    assert token("discord", env) is None
+    assert token("telegram", {**env, "TELEGRAM_BOT_TOKEN": "from-the-environment-0123"}) == "from-the-environment-0123"
+    assert not caplog.records
+    config.chmod(0o644)
+    with caplog.at_level(logging.WARNING):
+        assert token("telegram", env) == TELEGRAM
+    assert "chmod 600" in caplog.text and TELEGRAM not in caplog.text
+
+
+def test_config_file_location_and_errors(tmp_path):
+    from bot.adapters.tokens import ConfigError, config_path
+
+    assert config_path({"XDG_CONFIG_HOME": str(tmp_path)}) == tmp_path / "styleclip-bot" / "config.toml"
+    assert token("telegram", {"STYLECLIP_BOT_CONFIG": str(tmp_path / "absent.toml")}) is None
+    broken = tmp_path / "broken.toml"
+    broken.write_text(f'[telegram]\ntoken = "{TELEGRAM}\n')
+    with pytest.raises(ConfigError, match="not valid TOML") as info:
+        token("telegram", {"STYLECLIP_BOT_CONFIG": str(broken)})
+    assert TELEGRAM not in str(info.value) and str(broken) in str(info.value)
