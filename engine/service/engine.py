@@ -152,10 +152,6 @@ class Engine:
         """Load the models now, off the event loop."""
         return await asyncio.get_running_loop().run_in_executor(self._cpu_pool, lambda: self.models)
 
-    @property
-    def demo(self) -> bool:
-        return self._models is not None and self._models.demo
-
     async def close(self) -> None:
         for batcher in (self._renders, self._encodes, self._edits):
             await batcher.close()
