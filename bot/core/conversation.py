@@ -281,7 +281,8 @@ class Conversation:
         for i, stored in enumerate(current.steps, start=1):
             image = await self.engine.render(LatentState(state.w_plus, state.steps[:i]), caller=person, preview=True)
             info = infos[stored.edit_id]
-            frames.append((image, info.text if stored.scale == 1 else f"{info.text} x{stored.scale:.2g}"))  # the bundled font has no ×
+            # "x", not "×": the font the picture is drawn with has no ×.
+            frames.append((image, info.text if stored.scale == 1 else f"{info.text} x{stored.scale:.2g}"))
         strip = pictures.history_strip(frames)
         undone = [edit.text for edit in summary.edits if not edit.active]
         name = f"history-{current.session_id}-{current.version}"
