@@ -32,7 +32,7 @@ ImageSource = bytes | bytearray | str | os.PathLike | Image.Image | np.ndarray
 
 @dataclass(frozen=True)
 class ImageLimits:
-    """Bounds against abuse. The defaults fit any phone photo (a 200 MP sensor saves ~50 MB at most)."""
+    """Bounds against abuse. The defaults fit ordinary phone photos (12–50 MP); 200 MP modes are refused."""
 
     max_bytes: int = 40 * 1024 * 1024    # encoded file size
     max_pixels: int = 64_000_000         # width × height, checked from the header before decoding
