@@ -17,10 +17,10 @@ import time
 import numpy as np
 import torch
 
-from engine.editing import DirectionTables, Editor, Instruction, LevelsMapper, MapperRegistry, standard_torgb_pattern
+from engine.editing import Editor, Instruction, LevelsMapper, MapperRegistry
 from engine.inversion import DlibDetector
 from engine.service import Engine, EngineConfig, LatentState, ModelSet
-from engine.service.models import DemoEncoder
+from engine.service.models import DemoEncoder, random_direction_tables
 from engine.stylegan2 import Generator, GeneratorConfig
 
 PROMPTS = [Instruction("mohawk"), Instruction("smiling face"), Instruction("afro"), Instruction("face with a beard")]
@@ -38,12 +38,7 @@ def full_size_models(resolution: int, device: torch.device) -> ModelSet:
     ).eval().requires_grad_(False).to(device)
     mappers = {name: LevelsMapper(fine=False).eval().to(device) for name in ("mohawk", "afro")}
     mappers = MapperRegistry.in_memory(mappers)
-    is_torgb = standard_torgb_pattern(len(generator.style_layers))
-    rows = sum(layer.channels for layer, rgb in zip(generator.style_layers, is_torgb, strict=True) if not rgb)
-    fs3 = torch.nn.functional.normalize(torch.randn(rows, 512), dim=1)
-    stds = [torch.ones(layer.channels) for layer in generator.style_layers]
-    means = [torch.zeros(layer.channels) for layer in generator.style_layers]
-    editor = Editor(generator, clip_model, mappers=mappers, tables=DirectionTables(fs3, means, stds, is_torgb))
+    editor = Editor(generator, clip_model, mappers=mappers, tables=random_direction_tables(generator, clip_dim=512))
     editor.router.similarity_threshold = 1.01  # random CLIP: aliases only
     encoder = DemoEncoder(generator.num_ws, generator.w_avg).to(device)
     return ModelSet(generator, encoder, DlibDetector(), editor, device, demo=True)

@@ -94,10 +94,10 @@ def direction_offsets(
     """Δs per layer at α = 1 (the unit step a global-direction edit stores), or None for no direction."""
     fs3 = _as_tensor(fs3)
     stds = [_as_tensor(s).reshape(-1).to(fs3.device) for s in style_std]
-    is_torgb = list(is_torgb) if is_torgb is not None else standard_torgb_pattern(len(stds))
-    if len(is_torgb) != len(stds):
-        raise ValueError(f"is_torgb has {len(is_torgb)} entries for {len(stds)} style layers")
-    manipulated = sum(s.numel() for s, rgb in zip(stds, is_torgb, strict=True) if not rgb)
+    given = len(is_torgb) if is_torgb is not None else None
+    is_torgb, manipulated = _layout(stds, is_torgb)
+    if is_torgb is None:
+        raise ValueError(f"is_torgb has {given} entries for {len(stds)} style layers")
     if fs3.shape[0] != manipulated:
         raise ValueError(
             f"fs3 has {fs3.shape[0]} rows but the generator has {manipulated} non-ToRGB style channels; "
@@ -207,15 +207,23 @@ def load_direction_tables(
     """Load `fs3.npy` and `S_mean_std` and check they describe the same generator layout."""
     fs3 = load_fs3(fs3_path)
     means, stds = load_style_statistics(statistics_path)
-    is_torgb = list(is_torgb) if is_torgb is not None else standard_torgb_pattern(len(stds))
-    if len(is_torgb) != len(stds):
-        raise DirectionFileError(f"{statistics_path}: {len(stds)} layers, expected {len(is_torgb)}")
-    manipulated = sum(s.numel() for s, rgb in zip(stds, is_torgb, strict=True) if not rgb)
+    given = len(is_torgb) if is_torgb is not None else None
+    is_torgb, manipulated = _layout(stds, is_torgb)
+    if is_torgb is None:
+        raise DirectionFileError(f"{statistics_path}: {len(stds)} layers, expected {given}")
     if fs3.shape[0] != manipulated:
         raise DirectionFileError(
             f"{fs3_path}: {fs3.shape[0]} rows, but {statistics_path} has {manipulated} non-ToRGB channels"
         )
     return DirectionTables(fs3, means, stds, is_torgb)
+
+
+def _layout(stds: Sequence[torch.Tensor], is_torgb: Sequence[bool] | None) -> tuple[list[bool] | None, int]:
+    """(ToRGB flag per layer, number of channels fs3 has rows for); flags None when they don't fit the layers."""
+    flags = list(is_torgb) if is_torgb is not None else standard_torgb_pattern(len(stds))
+    if len(flags) != len(stds):
+        return None, 0
+    return flags, sum(s.numel() for s, rgb in zip(stds, flags, strict=True) if not rgb)
 
 
 def _as_tensor(x: torch.Tensor | np.ndarray) -> torch.Tensor:

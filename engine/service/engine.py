@@ -303,23 +303,24 @@ class Engine:
 
     def _current_w_plus(self, state: LatentState) -> torch.Tensor:
         """The W+ latent the next edit starts from: the photo's plus every W+ step."""
-        m = self.models
-        w = torch.from_numpy(np.ascontiguousarray(state.w_plus, dtype=np.float32)).to(m.device)
+        w = self._tensor(state.w_plus)
         for step in state.steps:
             if step.kind == "w_plus":
-                w = w + torch.from_numpy(np.ascontiguousarray(step.array, dtype=np.float32)).to(m.device)
+                w = w + self._tensor(step.array)
         return w
 
     def _styles(self, state: LatentState) -> list[torch.Tensor]:
         """Style vectors [1, C] per layer of a state (W+ steps, then StyleSpace steps)."""
-        m = self.models
         edits = [self._as_edit(step) for step in state.steps]
-        w_plus = torch.from_numpy(np.ascontiguousarray(state.w_plus, dtype=np.float32)).to(m.device)
-        _, styles = apply_edits(m.generator, w_plus, edits)
+        _, styles = apply_edits(self.models.generator, self._tensor(state.w_plus), edits)
         return styles
 
+    def _tensor(self, array: np.ndarray) -> torch.Tensor:
+        """A float32 array from the chat side, on the engine's device."""
+        return torch.from_numpy(np.ascontiguousarray(array, dtype=np.float32)).to(self.models.device)
+
     def _as_edit(self, step: Step) -> Edit:
-        array = torch.from_numpy(np.ascontiguousarray(step.array, dtype=np.float32)).to(self.models.device)
+        array = self._tensor(step.array)
         if step.kind == "w_plus":
             return Edit("mapper", "", w_step=array)
         return Edit("global_direction", "", style_step=tuple(split_styles(self.models.generator, array)))

@@ -39,9 +39,7 @@ class JobContext:
     @contextmanager
     def step(self) -> Iterator[None]:
         """One device step; fast work waiting ahead of it goes first."""
-        if self.cancelled:
-            raise Cancelled("cancelled")
-        with self._scheduler.slow_step():
+        with self.hold():
             yield
         self.steps_done += 1
 

@@ -108,6 +108,23 @@ class DemoEncoder(nn.Module):
         return self.w_avg + 0.1 * codes
 
 
+def random_direction_tables(
+    generator: Generator,
+    clip_dim: int,
+    means: list[torch.Tensor] | None = None,
+    stds: list[torch.Tensor] | None = None,
+) -> DirectionTables:
+    """Direction tables of the right layout with random unit fs3 rows (demo models, benchmarks);
+    without statistics, every style channel has mean 0 and std 1."""
+    layers = generator.style_layers
+    is_torgb = standard_torgb_pattern(len(layers))
+    rows = sum(layer.channels for layer, rgb in zip(layers, is_torgb, strict=True) if not rgb)
+    fs3 = torch.nn.functional.normalize(torch.randn(rows, clip_dim), dim=1)
+    means = means if means is not None else [torch.zeros(layer.channels) for layer in layers]
+    stds = stds if stds is not None else [torch.ones(layer.channels) for layer in layers]
+    return DirectionTables(fs3, means, stds, is_torgb)
+
+
 def demo_models(seed: int = 0, device: str | torch.device | None = None, resolution: int = 256) -> ModelSet:
     """Small randomly initialised models of the real classes (but a stand-in encoder), built in seconds.
 
@@ -128,10 +145,7 @@ def demo_models(seed: int = 0, device: str | torch.device | None = None, resolut
     ).eval().requires_grad_(False)
     mappers = MapperRegistry.in_memory({name: LevelsMapper().eval().requires_grad_(False) for name in DEMO_MAPPERS})
     means, stds = style_statistics(generator, num_samples=1024)
-    is_torgb = standard_torgb_pattern(len(generator.style_layers))
-    rows = sum(layer.channels for layer, rgb in zip(generator.style_layers, is_torgb, strict=True) if not rgb)
-    fs3 = torch.nn.functional.normalize(torch.randn(rows, 64), dim=1)
-    tables = DirectionTables(fs3, means, stds, is_torgb)
+    tables = random_direction_tables(generator, clip_dim=64, means=means, stds=stds)
     editor = Editor(generator, clip_model, mappers=mappers, tables=tables, id_loss=None)
     # A random CLIP finds every two sentences alike: only a mapper's own words pick it in the demo.
     editor.router.similarity_threshold = 1.01
