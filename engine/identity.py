@@ -10,17 +10,17 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from pathlib import Path
 
 import torch
 from torch import nn
 
 from engine import irse
+from engine.checkpoints import CheckpointError, load_strict, read_checkpoint
 
 __all__ = ["Backbone", "IDLoss", "IdentityWeightsError", "backbone_from_state_dict", "load_id_network"]
 
 
-class IdentityWeightsError(ValueError):
+class IdentityWeightsError(CheckpointError):
     """An ArcFace weights file that cannot be used: missing, unreadable, or not in the expected layout."""
 
 
@@ -59,15 +59,7 @@ def load_id_network(path: str | os.PathLike, device: str | torch.device = "cpu")
     Raises:
         IdentityWeightsError: the file is missing, truncated or not a state dict, or its keys or shapes differ.
     """
-    path = Path(path)
-    if not path.is_file():
-        raise IdentityWeightsError(f"{path}: no such file")
-    try:
-        state = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as exc:  # RuntimeError, UnpicklingError, EOFError, ... depending on the damage
-        raise IdentityWeightsError(f"{path}: not a readable PyTorch file (truncated or corrupt?): {exc}") from exc
-    if not isinstance(state, Mapping):
-        raise IdentityWeightsError(f"{path}: expected a state dict, found {type(state).__name__}")
+    state = read_checkpoint(path, error=IdentityWeightsError)
     return backbone_from_state_dict(state, source=str(path)).to(device)
 
 
@@ -75,7 +67,7 @@ def backbone_from_state_dict(state: Mapping[str, torch.Tensor], source: str = "s
     """A Backbone loaded strictly from `state`, in eval mode with gradients off."""
     with torch.device("meta"):
         network = Backbone()
-    irse.load_strict(network, state, source=source, error=IdentityWeightsError)
+    load_strict(network, state, source, error=IdentityWeightsError)
     return network.eval().requires_grad_(False)
 
 

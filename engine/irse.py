@@ -8,7 +8,6 @@ names are kept so that the official checkpoints' keys (`input_layer.*`, `body.N.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import NamedTuple
 
 import torch
@@ -95,51 +94,3 @@ def l2_norm(x: torch.Tensor, dim: int = 1) -> torch.Tensor:
     """Divide by the L2 norm along `dim`, without an epsilon (as the reference)."""
     return x / torch.linalg.vector_norm(x, 2, dim, keepdim=True)
 
-
-def load_strict(
-    module: nn.Module,
-    state: Mapping[str, torch.Tensor],
-    source: str,
-    error: type[Exception],
-) -> nn.Module:
-    """`load_state_dict(strict=True)` with errors that name the file and the keys; returns `module`.
-
-    `*.num_batches_tracked` entries are optional (old checkpoints lack them; eval outputs never use
-    them). A module built on the meta device gets the state's tensors assigned, cast to float32,
-    which saves initialising weights that are overwritten at once.
-    """
-    expected = module.state_dict()
-    optional = {k for k in expected if k.endswith(".num_batches_tracked")}
-    missing = sorted(set(expected) - set(state) - optional)
-    unexpected = sorted(set(state) - set(expected))
-    if missing or unexpected:
-        raise error(
-            f"{source}: keys do not match {type(module).__name__}; "
-            f"missing keys: {_list(missing)}; unexpected keys: {_list(unexpected)}"
-        )
-    wrong = [
-        f"{k} {list(getattr(v, 'shape', [type(v).__name__]))} (expected {list(expected[k].shape)})"
-        for k, v in state.items()
-        if not isinstance(v, torch.Tensor) or not _same_shape(v, expected[k])
-    ]
-    if wrong:
-        raise error(f"{source}: tensors of the wrong shape: {_list(wrong)}")
-    full = {
-        k: state[k].to(ref.dtype).reshape(ref.shape) if k in state else torch.zeros((), dtype=torch.long)
-        for k, ref in expected.items()
-    }
-    on_meta = any(v.is_meta for v in expected.values())
-    module.load_state_dict(full, strict=True, assign=on_meta)
-    return module
-
-
-def _same_shape(value: torch.Tensor, ref: torch.Tensor) -> bool:
-    # PyTorch's loader also takes a one-element vector for a 0-d entry (old `num_batches_tracked`).
-    return tuple(value.shape) == tuple(ref.shape) or (ref.ndim == 0 and tuple(value.shape) == (1,))
-
-
-def _list(items: list[str], limit: int = 8) -> str:
-    if not items:
-        return "none"
-    shown = ", ".join(items[:limit])
-    return shown if len(items) <= limit else f"{shown} … ({len(items) - limit} more)"

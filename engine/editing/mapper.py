@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from engine.stylegan2.checkpoint import CheckpointError, read_checkpoint
+from engine.checkpoints import CheckpointError, load_strict, read_checkpoint, strip_prefix
 from engine.stylegan2.layers import EqualLinear, PixelNorm
 
 MAPPER_STEP = 0.1  # StyleCLIP's `w_hat = w + 0.1 * mapper(w)` (mapper/scripts/inference.py, coach.py)
@@ -83,7 +83,7 @@ def mapper_from_state_dict(
 
     Which sub-mappers exist comes from `opts` (`no_coarse_mapper`, ...) when given, else from the keys.
     """
-    mapper_state = {k[len("mapper."):]: v for k, v in state.items() if k.startswith("mapper.")}
+    mapper_state = strip_prefix(state, "mapper.")
     if not mapper_state:
         raise CheckpointError(f"{source}: no 'mapper.*' keys; not a StyleCLIP mapper checkpoint")
     opts = dict(opts or {})
@@ -95,18 +95,8 @@ def mapper_from_state_dict(
         option = _OPTION_OF[name]
         present[name] = not opts[option] if option in opts else any(k.startswith(name + ".") for k in mapper_state)
     mapper = LevelsMapper(present["course_mapping"], present["medium_mapping"], present["fine_mapping"])
-    expected = mapper.state_dict()
-    missing = sorted(set(expected) - set(mapper_state))
-    unexpected = sorted(set(mapper_state) - set(expected))
-    if missing or unexpected:
-        raise CheckpointError(
-            f"{source}: mapper keys do not match its options; missing: {', '.join(missing) or 'none'}; "
-            f"unexpected: {', '.join(unexpected) or 'none'}"
-        )
-    wrong = [k for k, v in expected.items() if tuple(mapper_state[k].shape) != tuple(v.shape)]
-    if wrong:
-        raise CheckpointError(f"{source}: mapper tensors of the wrong shape: {', '.join(wrong)}")
-    mapper.load_state_dict({k: v.float() for k, v in mapper_state.items()}, strict=True)
+    levels = [name for name, _, _ in LEVELS if present[name]]
+    load_strict(mapper, mapper_state, source, what=f"a LevelsMapper with {', '.join(levels) or 'no sub-mappers'}")
     return mapper.eval().requires_grad_(False)
 
 

@@ -11,17 +11,17 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Mapping
-from pathlib import Path
 
 import torch
 
 from engine import irse
+from engine.checkpoints import CheckpointError, key_list, load_strict, read_checkpoint, strip_prefix
 from engine.inversion.encoder import Encoder4Editing, WPlusEncoder
 
 _BODY_UNITS = {len(irse.block_specs(n)): n for n in (50, 100, 152)}
 
 
-class EncoderCheckpointError(ValueError):
+class EncoderCheckpointError(CheckpointError):
     """An encoder file that cannot be used: missing, unreadable, or not in the e4e layout."""
 
 
@@ -45,7 +45,7 @@ def encoder_from_state_dict(
         )
     with torch.device("meta"):
         encoder = Encoder4Editing(_BODY_UNITS[len(units)], size_from_keys)
-    irse.load_strict(encoder, state, source=source, error=EncoderCheckpointError)
+    load_strict(encoder, state, source, error=EncoderCheckpointError)
     return encoder.eval().requires_grad_(False)
 
 
@@ -65,8 +65,9 @@ def load_encoder(
     Raises:
         EncoderCheckpointError: the file is missing, unreadable, or its keys or shapes do not match.
     """
-    path = Path(path)
-    return encoder_from_checkpoint(_read(path), latent_avg, source=str(path)).to(device)
+    # Memory-mapped: the decoder part of the file is never read.
+    ckpt = read_checkpoint(path, error=EncoderCheckpointError, mmap=True)
+    return encoder_from_checkpoint(ckpt, latent_avg, source=str(path)).to(device)
 
 
 def encoder_from_checkpoint(
@@ -78,10 +79,10 @@ def encoder_from_checkpoint(
     state = ckpt.get("state_dict", ckpt)
     if not isinstance(state, Mapping):
         raise EncoderCheckpointError(f"{source}: 'state_dict' is a {type(state).__name__}, expected a dict")
-    encoder_state = {k[len("encoder.") :]: v for k, v in state.items() if k.startswith("encoder.")}
+    encoder_state = strip_prefix(state, "encoder.")
     if not encoder_state:
         raise EncoderCheckpointError(
-            f"{source}: no 'encoder.*' keys (found e.g. {', '.join(sorted(map(str, state))[:5]) or 'nothing'}); "
+            f"{source}: no 'encoder.*' keys (found e.g. {key_list(sorted(map(str, state)))}); "
             "expected an e4e checkpoint such as e4e_ffhq_encode.pt"
         )
     opts = ckpt.get("opts") if isinstance(ckpt.get("opts"), Mapping) else {}
@@ -102,21 +103,3 @@ def encoder_from_checkpoint(
         raise EncoderCheckpointError(f"{source}: {exc}") from None
     return module.eval().requires_grad_(False)
 
-
-def _read(path: Path) -> dict:
-    if not path.is_file():
-        raise EncoderCheckpointError(f"{path}: no such file")
-    try:
-        try:  # memory-map the zip format: the official file also carries a ~1 GB decoder we never use
-            obj = torch.load(path, map_location="cpu", weights_only=True, mmap=True)
-        except RuntimeError as exc:
-            if "mmap" not in str(exc):
-                raise
-            obj = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as exc:  # RuntimeError, UnpicklingError, EOFError, ... depending on the damage
-        raise EncoderCheckpointError(
-            f"{path}: not a readable PyTorch checkpoint (truncated or corrupt?): {exc}"
-        ) from exc
-    if not isinstance(obj, Mapping):
-        raise EncoderCheckpointError(f"{path}: expected a dict, found {type(obj).__name__}")
-    return dict(obj)

@@ -1,7 +1,7 @@
 """StyleGAN2 generator: official checkpoint loading, W / W+ / StyleSpace, synthesis and previews."""
 
+from engine.checkpoints import CheckpointError
 from engine.stylegan2.checkpoint import (
-    CheckpointError,
     generator_from_state_dict,
     infer_config,
     load_generator,

@@ -9,34 +9,14 @@ state dict is loaded strictly: a missing or unexpected key is an error that name
 
 from __future__ import annotations
 
-import argparse
 import os
 import re
 from collections.abc import Mapping
-from pathlib import Path
 
 import torch
 
+from engine.checkpoints import CheckpointError, key_list, load_strict, read_checkpoint
 from engine.stylegan2.generator import Generator, GeneratorConfig
-
-
-class CheckpointError(ValueError):
-    """A model file that cannot be used: unreadable, truncated, or not in the expected layout."""
-
-
-def read_checkpoint(path: str | os.PathLike) -> dict:
-    """`torch.load` a checkpoint safely (tensors and plain containers only) onto the CPU."""
-    path = Path(path)
-    if not path.is_file():
-        raise CheckpointError(f"{path}: no such file")
-    try:
-        with torch.serialization.safe_globals([argparse.Namespace]):
-            obj = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as exc:  # torch raises RuntimeError, UnpicklingError, EOFError, ... for bad files
-        raise CheckpointError(f"{path}: not a readable PyTorch checkpoint (truncated or corrupt?): {exc}") from exc
-    if not isinstance(obj, Mapping):
-        raise CheckpointError(f"{path}: expected a dict, found {type(obj).__name__}")
-    return dict(obj)
 
 
 def infer_config(state: Mapping[str, torch.Tensor], source: str = "state dict") -> GeneratorConfig:
@@ -65,25 +45,7 @@ def generator_from_state_dict(
     Without `latent_avg`, w_avg is estimated from 4096 mapped samples (as rosinality's `mean_latent`).
     """
     config = infer_config(state, source)
-    with torch.device("meta"):
-        skeleton = Generator(config)
-    expected = skeleton.state_dict()
-    missing = sorted(set(expected) - set(state))
-    unexpected = sorted(set(state) - set(expected))
-    if missing or unexpected:
-        raise CheckpointError(
-            f"{source}: state dict does not match a {config.img_resolution}px StyleGAN2 generator; "
-            f"missing keys: {_list(missing)}; unexpected keys: {_list(unexpected)}"
-        )
-    wrong = [
-        f"{k} {list(state[k].shape)} (expected {list(v.shape)})"
-        for k, v in expected.items()
-        if tuple(state[k].shape) != tuple(v.shape)
-    ]
-    if wrong:
-        raise CheckpointError(f"{source}: tensors of the wrong shape: {_list(wrong)}")
-    generator = Generator(config)
-    generator.load_state_dict({k: v.float() for k, v in state.items()}, strict=True)
+    generator = load_strict(Generator(config), state, source, what=f"a {config.img_resolution} px StyleGAN2 generator")
     if latent_avg is not None:
         if latent_avg.numel() != config.w_dim:
             raise CheckpointError(f"{source}: latent_avg has {latent_avg.numel()} values, expected {config.w_dim}")
@@ -102,15 +64,9 @@ def load_generator(path: str | os.PathLike, device: str | torch.device = "cpu") 
     ckpt = read_checkpoint(path)
     if "g_ema" not in ckpt:
         raise CheckpointError(
-            f"{path}: no 'g_ema' entry (found {_list(sorted(map(str, ckpt)))}); "
+            f"{path}: no 'g_ema' entry (found {key_list(sorted(map(str, ckpt)))}); "
             "expected a rosinality-format StyleGAN2 checkpoint"
         )
     generator = generator_from_state_dict(ckpt["g_ema"], ckpt.get("latent_avg"), source=str(path))
     return generator.to(device)
 
-
-def _list(items: list[str], limit: int = 8) -> str:
-    if not items:
-        return "none"
-    shown = ", ".join(items[:limit])
-    return shown if len(items) <= limit else f"{shown} … ({len(items) - limit} more)"

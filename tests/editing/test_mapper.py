@@ -66,7 +66,7 @@ def test_load_released_checkpoint_layout(tmp_path, mapper_state, reference):
 def test_opts_that_disagree_with_the_keys_are_an_error(tmp_path, mapper_state):
     path = tmp_path / "bad.pt"
     torch.save({"state_dict": dict(mapper_state), "opts": {"no_fine_mapper": True}}, path)
-    with pytest.raises(CheckpointError, match="unexpected: fine_mapping"):
+    with pytest.raises(CheckpointError, match="unexpected keys: fine_mapping"):
         load_mapper(path)
 
 
