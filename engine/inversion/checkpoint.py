@@ -1,9 +1,10 @@
 """Loading the e4e encoder from the official checkpoint layout (`e4e_ffhq_encode.pt`).
 
 e4e's `training/coach.py` saves `{"state_dict": pSp.state_dict(), "opts": vars(opts), "latent_avg": ...}`:
-`encoder.*` keys are the Encoder4Editing, `decoder.*` a StyleGAN2 generator (not built here; the
-engine has its own). `latent_avg` is [18, 512] (the generator's mean w repeated per level). Only
-`ProgressiveStage.Inference` exists at inference, so nothing else in `opts` changes the network.
+`encoder.*` keys are the Encoder4Editing, `decoder.*` a StyleGAN2 generator (built by
+`engine.stylegan2.load_generator_from_e4e`, not here). `latent_avg` is [18, 512] (the generator's mean
+w repeated per level). Only `ProgressiveStage.Inference` exists at inference, so nothing else in `opts`
+changes the network.
 """
 
 from __future__ import annotations

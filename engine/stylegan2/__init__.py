@@ -5,6 +5,7 @@ from engine.stylegan2.checkpoint import (
     generator_from_state_dict,
     infer_config,
     load_generator,
+    load_generator_from_e4e,
 )
 from engine.stylegan2.generator import (
     Generator,
@@ -24,4 +25,5 @@ __all__ = [
     "generator_from_state_dict",
     "infer_config",
     "load_generator",
+    "load_generator_from_e4e",
 ]

@@ -1,10 +1,13 @@
-"""Loading StyleGAN2 generators from rosinality-format checkpoints.
+"""Loading StyleGAN2 generators from rosinality-format checkpoints, and from e4e checkpoints.
 
 The format of `stylegan2-ffhq-config-f.pt` (rosinality's `convert_weight.py`): a dict with
 `g_ema` (the generator's state dict) and `latent_avg` (mean w, [w_dim]); training checkpoints
 also carry `g`, `d`, optimizer states and `args`. Every hyperparameter is read off the key names
 and tensor shapes, so 256, 512 and 1024 px checkpoints and small test configs all load, and the
 state dict is loaded strictly: a missing or unexpected key is an error that names it.
+
+An e4e checkpoint (`e4e_ffhq_encode.pt`) carries the same generator under `decoder.*` keys of its
+`state_dict`, so that one file can serve both the encoder and the generator.
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ from collections.abc import Mapping
 
 import torch
 
-from engine.checkpoints import CheckpointError, key_list, load_strict, read_checkpoint
+from engine.checkpoints import CheckpointError, key_list, load_strict, read_checkpoint, strip_prefix
 from engine.stylegan2.generator import Generator, GeneratorConfig
 
 
@@ -70,3 +73,57 @@ def load_generator(path: str | os.PathLike, device: str | torch.device = "cpu") 
     generator = generator_from_state_dict(ckpt["g_ema"], ckpt.get("latent_avg"), source=str(path))
     return generator.to(device)
 
+
+def load_generator_from_e4e(path: str | os.PathLike, device: str | torch.device = "cpu") -> Generator:
+    """Load the StyleGAN2 generator an e4e checkpoint carries, in eval mode, without grads.
+
+    e4e's pSp model saves its whole decoder (the rosinality generator it was trained with) under
+    `decoder.*` keys of `state_dict`; they are loaded strictly, like `g_ema`. Its `latent_avg` is that
+    generator's mean w repeated once per W+ level, [num_ws, 512] (e4e `models/psp.py`
+    `__load_latent_avg(ckpt, repeat=style_count)`, saved as is by `training/coach.py`): w_avg is its
+    first row, once every row is checked to be the same. A [512] latent_avg is used as it is; without
+    one (e4e saves it only when trained with `start_from_latent_avg`), w_avg is estimated as in
+    `generator_from_state_dict`. The file is memory-mapped: the encoder part (most of its 1.1 GB) is
+    never read.
+
+    Raises:
+        CheckpointError: the file is missing or unreadable, has no `decoder.*` keys, their keys or
+            shapes do not match a generator, or `latent_avg` or `opts` disagree with it.
+    """
+    ckpt = read_checkpoint(path, mmap=True)
+    state = ckpt.get("state_dict")
+    if not isinstance(state, Mapping):
+        raise CheckpointError(f"{path}: no 'state_dict' entry; expected an e4e checkpoint such as e4e_ffhq_encode.pt")
+    decoder = strip_prefix(state, "decoder.")
+    if not decoder:
+        raise CheckpointError(
+            f"{path}: no 'decoder.*' keys (found e.g. {key_list(sorted(map(str, state)))}); "
+            "expected an e4e checkpoint such as e4e_ffhq_encode.pt"
+        )
+    source = f"{path} (decoder.*)"
+    latent_avg = ckpt.get("latent_avg")
+    generator = generator_from_state_dict(decoder, _one_mean_w(latent_avg, source), source=source)
+    if latent_avg is not None and latent_avg.ndim == 2 and len(latent_avg) != generator.num_ws:
+        raise CheckpointError(
+            f"{source}: latent_avg has {len(latent_avg)} rows but the generator has {generator.num_ws} W+ levels"
+        )
+    opts = ckpt.get("opts") if isinstance(ckpt.get("opts"), Mapping) else {}
+    size = opts.get("stylegan_size")
+    if size is not None and int(size) != generator.img_resolution:
+        raise CheckpointError(
+            f"{path}: opts say stylegan_size {size} but the decoder is a {generator.img_resolution} px generator"
+        )
+    return generator.to(device)
+
+
+def _one_mean_w(latent_avg: torch.Tensor | None, source: str) -> torch.Tensor | None:
+    """e4e's per-level latent_avg [num_ws, w_dim] → the one mean w [w_dim] it repeats."""
+    if latent_avg is None:
+        return None
+    if not isinstance(latent_avg, torch.Tensor):
+        raise CheckpointError(f"{source}: latent_avg is a {type(latent_avg).__name__}, expected a tensor")
+    if latent_avg.ndim != 2:
+        return latent_avg
+    if not torch.equal(latent_avg, latent_avg[:1].expand_as(latent_avg)):
+        raise CheckpointError(f"{source}: latent_avg rows differ; expected one mean w repeated per W+ level")
+    return latent_avg[0]

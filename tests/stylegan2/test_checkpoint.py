@@ -1,4 +1,4 @@
-"""Loading rosinality-format checkpoints: shapes inferred, keys checked strictly, bad files named."""
+"""Loading rosinality-format and e4e checkpoints: shapes inferred, keys checked strictly, bad files named."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from engine.stylegan2 import (
     generator_from_state_dict,
     infer_config,
     load_generator,
+    load_generator_from_e4e,
 )
 
 
@@ -116,3 +117,68 @@ def test_without_latent_avg_w_avg_is_the_mapping_mean(g_ema_state, generator):
     torch.testing.assert_close(g.w_avg, expected)
     # The mean over 4096 samples lies near the reference's latent_avg (another 4096 samples).
     assert torch.nn.functional.cosine_similarity(g.w_avg, generator.w_avg, dim=0) > 0.99
+
+
+def save_e4e(path, g_ema_state, latent_avg, **opts):
+    """An `e4e_ffhq_encode.pt`-shaped file: a stand-in encoder, the generator as `decoder.*`, latent_avg, opts."""
+    state = {"encoder.input_layer.0.weight": torch.zeros(64, 3, 3, 3)}
+    state.update({f"decoder.{k}": v for k, v in g_ema_state.items()})
+    opts = {"encoder_type": "Encoder4Editing", "stylegan_size": 64, "start_from_latent_avg": True, **opts}
+    torch.save({"state_dict": state, "latent_avg": latent_avg, "opts": opts}, path)
+    return path
+
+
+@pytest.fixture(scope="module")
+def per_level_latent_avg(ref):
+    """What e4e saves: the generator's mean w repeated once per W+ level (10 at 64 px)."""
+    return torch.from_numpy(ref["latent_avg"]).repeat(10, 1)
+
+
+def test_generator_from_e4e_renders_as_the_rosinality_one(tmp_path, g_ema_state, per_level_latent_avg, ref, generator):
+    from_e4e = load_generator_from_e4e(save_e4e(tmp_path / "e4e.pt", g_ema_state, per_level_latent_avg))
+    assert not from_e4e.training and not any(p.requires_grad for p in from_e4e.parameters())
+    assert torch.equal(from_e4e.w_avg, generator.w_avg)
+    z = torch.from_numpy(ref["z"])
+    for psi in (1.0, 0.7):
+        torch.testing.assert_close(from_e4e.mapping(z, psi), generator.mapping(z, psi), atol=0, rtol=0)
+    wplus = torch.from_numpy(ref["wplus"])
+    torch.testing.assert_close(from_e4e.synthesize(wplus), generator.synthesize(wplus), atol=0, rtol=0)
+
+
+def test_generator_from_e4e_takes_a_single_mean_w_too(tmp_path, g_ema_state, ref, generator):
+    path = save_e4e(tmp_path / "e4e.pt", g_ema_state, torch.from_numpy(ref["latent_avg"]))
+    assert torch.equal(load_generator_from_e4e(path).w_avg, generator.w_avg)
+
+
+def test_e4e_latent_avg_must_be_one_mean_w_per_level(tmp_path, g_ema_state, per_level_latent_avg):
+    differing = per_level_latent_avg.clone()
+    differing[3] += 1
+    with pytest.raises(CheckpointError, match=r"\(decoder\.\*\): latent_avg rows differ"):
+        load_generator_from_e4e(save_e4e(tmp_path / "differ.pt", g_ema_state, differing))
+    with pytest.raises(CheckpointError, match="latent_avg has 18 rows but the generator has 10 W\\+ levels"):
+        load_generator_from_e4e(save_e4e(tmp_path / "rows.pt", g_ema_state, per_level_latent_avg[:1].repeat(18, 1)))
+
+
+def test_e4e_decoder_is_loaded_strictly(tmp_path, g_ema_state, per_level_latent_avg):
+    state = {k: v for k, v in g_ema_state.items() if k != "convs.3.noise.weight"}
+    path = save_e4e(tmp_path / "e4e.pt", state, per_level_latent_avg)
+    with pytest.raises(CheckpointError, match=r"missing keys: convs\.3\.noise\.weight") as info:
+        load_generator_from_e4e(path)
+    assert f"{path} (decoder.*)" in str(info.value)
+
+
+def test_e4e_opts_must_agree_with_the_decoder(tmp_path, g_ema_state, per_level_latent_avg):
+    path = save_e4e(tmp_path / "e4e.pt", g_ema_state, per_level_latent_avg, stylegan_size=1024)
+    with pytest.raises(CheckpointError, match="stylegan_size 1024 but the decoder is a 64 px generator"):
+        load_generator_from_e4e(path)
+
+
+def test_other_files_are_not_taken_for_e4e(tmp_path, checkpoint_path):
+    with pytest.raises(CheckpointError, match="no 'state_dict' entry; expected an e4e checkpoint"):
+        load_generator_from_e4e(checkpoint_path)
+    mapper_like = tmp_path / "mapper.pt"
+    torch.save({"state_dict": {"mapper.course_mapping.mapping.1.weight": torch.zeros(2, 2)}}, mapper_like)
+    with pytest.raises(CheckpointError, match=r"no 'decoder\.\*' keys \(found e\.g\. mapper\.course"):
+        load_generator_from_e4e(mapper_like)
+    with pytest.raises(CheckpointError, match="no such file"):
+        load_generator_from_e4e(tmp_path / "absent.pt")
