@@ -21,23 +21,44 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     listing = actions.add_parser("list", help="every model file, its size, sources and whether it is here")
     listing.set_defaults(func=list_command)
 
-    get = actions.add_parser("download", help="download model files (all of them when no name is given)",
-                             description="Download model files into the cache, resuming partial downloads. "
-                             "NAMES are short names from `weights list`, file names, or a group (e.g. mapper).")
+    get = actions.add_parser(
+        "download",
+        help="download model files (all of them when no name is given)",
+        description="Download model files into the cache, resuming partial downloads. "
+        "NAMES are short names from `weights list`, file names, or a group (e.g. mapper).",
+    )
     get.add_argument("names", nargs="*", metavar="NAME")
     get.add_argument("--force", action="store_true", help="download again even if a good copy is present")
     get.add_argument("--timeout", type=float, default=30.0, help="seconds to wait for a server (default 30)")
     get.set_defaults(func=download_command)
 
-    check = actions.add_parser("verify", help="check cached files against their sha256",
-                               description="Hash cached files and compare with the published sha256 or the one "
-                               "recorded at first download: ok / mismatch / missing / unverified.")
+    check = actions.add_parser(
+        "verify",
+        help="check cached files against their sha256",
+        description="Hash cached files and compare with the published sha256 or the one "
+        "recorded at first download: ok / mismatch / missing / unverified.",
+    )
     check.add_argument("names", nargs="*", metavar="NAME")
     check.set_defaults(func=verify_command)
 
     where = actions.add_parser("path", help="print the cache folder, or where one file belongs")
     where.add_argument("name", nargs="?", metavar="NAME")
     where.set_defaults(func=path_command)
+
+    convert = actions.add_parser(
+        "import",
+        help="convert an NVIDIA StyleGAN2 pickle (.pkl) into the generator file",
+        description="Convert an official NVIDIA StyleGAN2 network pickle (NVlabs/stylegan2 "
+        "TensorFlow, e.g. stylegan2-ffhq-config-f.pkl, or stylegan2-ada-pytorch / stylegan3 "
+        "PyTorch) to the rosinality format the engine loads. The pickle is read as data: no "
+        "code from it runs, and one that carries code is refused.",
+    )
+    convert.add_argument("file", metavar="FILE", help="the .pkl file")
+    convert.add_argument(
+        "-o", "--out", metavar="OUT", help="where to write (default: the stylegan2-ffhq generator's place in the cache)"
+    )
+    convert.add_argument("--force", action="store_true", help="replace OUT if it exists")
+    convert.set_defaults(func=import_command)
 
 
 def _human(n: int) -> str:
@@ -131,4 +152,42 @@ def path_command(args: argparse.Namespace) -> int:
         return 2
     for entry in entries:
         print(file_path(entry, root))
+    return 0
+
+
+GENERATOR = "stylegan2-ffhq"  # the registry entry the engine loads its generator from
+
+
+def import_command(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from engine.stylegan2 import CheckpointError
+    from engine.stylegan2.nvidia import import_generator
+    from engine.weights import cache_dir, file_path, get, sha256_file
+    from engine.weights.cache import record_checksum
+
+    root = cache_dir()
+    entry = get(GENERATOR)
+    default = file_path(entry, root)
+    out = Path(args.out) if args.out else default
+    try:
+        result = import_generator(args.file, out, force=args.force)
+    except FileExistsError:
+        print(f"error: {out} already exists; pass --force to replace it", file=sys.stderr)
+        return 1
+    except CheckpointError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except OSError as exc:  # a folder in the way, a read-only or full disk
+        print(f"error: cannot write {out}: {exc}", file=sys.stderr)
+        return 2
+    print(f"converted {args.file}: {result.origin}")
+    print(f"  {result.description}")
+    print(f"wrote {result.dest} ({_human(result.size_bytes)})")
+    if result.dest.resolve() == default.resolve():
+        # A checksum recorded for an earlier download would now call this file corrupt: record this one.
+        record_checksum(root, entry.filename, sha256_file(result.dest))
+    else:
+        print(f"the engine loads its generator from {default}; `styleclip-bot render {result.dest}` shows a few faces")
+    print("a generator other than FFHQ also needs its own global-direction tables: `styleclip-bot directions`")
     return 0

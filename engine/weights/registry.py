@@ -153,6 +153,13 @@ _MAPPERS = tuple(
 
 REGISTRY: tuple[WeightFile, ...] = _CORE + _MAPPERS
 
+# NVIDIA's own copy of the TensorFlow network that `stylegan2-ffhq-config-f.pt` was converted from
+# (rosinality's convert_weight.py): NVlabs/stylegan2 pretrained_networks.py and README ("networks"), and
+# StyleCLIP global_directions/GetCode.py, which downloads it to make its FFHQ tables. It is a pickle, not
+# the rosinality file: after downloading it, `engine.stylegan2.nvidia.import_generator(pkl, file_path(entry))`
+# converts it (reading it as data, no code run). Not among the entry's `urls` for that reason.
+NVIDIA_FFHQ_CONFIG_F_PKL = "https://nvlabs-fi-cdn.nvidia.com/stylegan2/networks/stylegan2-ffhq-config-f.pkl"
+
 
 def names(registry: Sequence[WeightFile] = REGISTRY) -> list[str]:
     """The short names, in registry order."""
