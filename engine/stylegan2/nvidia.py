@@ -194,7 +194,7 @@ def _layer_index(resolution: str) -> int:
 
 def _unsupported(source: str, unknown: list[str]) -> CheckpointError:
     hints = (
-        (r"(mapping/LabelConcat|mapping\.embed)\b.*", "a conditional (class-label) generator"),
+        (r"(mapping/Label\w+|mapping\.embed)\b.*", "a conditional (class-label) generator"),
         (r".*ToRGB_lod\d+/.*", "a progressive-growing generator (StyleGAN2 configs a-d)"),
         (r".*[/.]Skip/.*|.*\.skip\..*", "a residual ('resnet') generator"),
     )

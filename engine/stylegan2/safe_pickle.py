@@ -125,9 +125,19 @@ class PlainDict(dict):
 # ---------------------------------------------------------------------------- rebuilders
 
 
-def _ndarray_skeleton(subtype: type, shape: tuple, dtype: bytes) -> np.ndarray:
+class _NdarrayName:
+    """What `numpy.ndarray` resolves to: a name only `_ndarray_skeleton` accepts, not a class a pickle can call."""
+
+    def __call__(self, *args: Any, **kwargs: Any) -> None:
+        raise _NotData("a direct call of numpy.ndarray")
+
+
+_NDARRAY = _NdarrayName()
+
+
+def _ndarray_skeleton(subtype: object, shape: tuple, dtype: bytes) -> np.ndarray:
     """`numpy.core.multiarray._reconstruct`: an empty array that the pickle's BUILD then fills."""
-    if subtype is not np.ndarray:
+    if subtype is not _NDARRAY:
         raise _NotData(f"an array of type {subtype!r}")
     return _multiarray._reconstruct(np.ndarray, shape, dtype)
 
@@ -203,7 +213,7 @@ ALLOWED_GLOBALS: dict[tuple[str, str], Callable[..., Any]] = {
     ("collections", "OrderedDict"): collections.OrderedDict,
     ("builtins", "set"): _set,
     ("builtins", "frozenset"): _frozenset,
-    ("numpy", "ndarray"): np.ndarray,  # only ever passed to _reconstruct, which checks it
+    ("numpy", "ndarray"): _NDARRAY,
     ("numpy", "dtype"): _dtype,
     **{(module, "_reconstruct"): _ndarray_skeleton for module in _NUMPY_MODULES},
     **{(module, "scalar"): _numpy_scalar for module in _NUMPY_MODULES},

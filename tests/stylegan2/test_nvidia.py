@@ -268,10 +268,22 @@ def test_code_hidden_in_a_pytorch_network_is_refused(tmp_path, variables, marker
     assert not sneaky.exists()
 
 
+class CallsNdarray:
+    def __reduce__(self):
+        return (np.ndarray, ((2,), "O"))
+
+
+def test_numpy_ndarray_cannot_be_called_directly(tmp_path):
+    path = tmp_path / "call.pkl"
+    path.write_bytes(pickle.dumps(CallsNdarray()))
+    with pytest.raises(PickleRefused, match=r"direct call of numpy\.ndarray"):
+        safe_load(path)
+
+
 def test_object_arrays_are_refused(tmp_path):
     path = tmp_path / "objects.pkl"
     path.write_bytes(pickle.dumps(np.array([1, "a"], dtype=object)))
-    with pytest.raises(CheckpointError, match="Python objects"):
+    with pytest.raises(PickleRefused, match="Python objects"):
         safe_load(path)
 
 
@@ -291,7 +303,7 @@ def test_tensors_are_rebuilt_and_one_overrunning_its_storage_is_refused(tmp_path
     path.write_bytes(pickle.dumps(TensorView(storage, (4,))))
     assert safe_load(path).tolist() == [0.0, 1.0, 2.0, 3.0]
     path.write_bytes(pickle.dumps(TensorView(storage, (1024,))))
-    with pytest.raises(CheckpointError, match="overruns its storage"):
+    with pytest.raises(PickleRefused, match="overruns its storage"):
         safe_load(path)
 
 
