@@ -125,7 +125,7 @@ def _convert(path: Path) -> tuple[dict[str, Any], str]:
         origin = f"TensorFlow pickle (NVlabs/stylegan2), network {network.name}"
     elif isinstance(data, dict) and isinstance(data.get("G_ema"), PersistentObject):
         state, latent_avg = _from_pytorch(data["G_ema"], source)
-        origin = "PyTorch pickle (stylegan2-ada-pytorch / stylegan3), network G_ema"
+        origin = "PyTorch pickle (stylegan2-ada-pytorch / stylegan3), network G_ema" + _clamp_note(data["G_ema"])
     else:
         found = type(data).__name__ + (
             f" with keys {key_list(sorted(map(str, data)))}" if isinstance(data, dict) else ""
@@ -190,6 +190,17 @@ def _layer_index(resolution: str) -> int:
     if r < 8 or r & (r - 1):
         raise KeyError(resolution)
     return int(math.log2(r)) - 3
+
+
+def _bias_or_noise_strength(prefix: str, kind: str, param: str) -> tuple[str, Transform] | None:
+    """The two parameters both formats store alike: a layer's bias, and its noise strength (a scalar)."""
+    if param == "noise_strength" and kind != "rgb":
+        return f"{prefix}.noise.weight", lambda s: _tensor(s).reshape(1)
+    if param == "bias" and kind == "rgb":
+        return f"{prefix}.bias", lambda b: _tensor(b).reshape(1, -1, 1, 1)
+    if param == "bias":
+        return f"{prefix}.activate.bias", _tensor
+    return None
 
 
 def _unsupported(source: str, unknown: list[str]) -> CheckpointError:
@@ -268,18 +279,7 @@ def _tf_rule(name: str) -> tuple[str, Transform] | None:
         return f"{prefix}.conv.modulation.weight", lambda w: _tensor(w).T.contiguous()  # [w_dim, in] → [in, w_dim]
     if param == "mod_bias":
         return f"{prefix}.conv.modulation.bias", lambda b: _tensor(b) + 1  # TF adds the 1 at run time
-    if param == "noise_strength" and kind != "rgb":
-        return f"{prefix}.noise.weight", lambda s: _tensor(s).reshape(1)
-    if param == "bias":
-        return (
-            (f"{prefix}.bias", lambda b: _tensor(b).reshape(1, -1, 1, 1))
-            if kind == "rgb"
-            else (
-                f"{prefix}.activate.bias",
-                _tensor,
-            )
-        )
-    return None
+    return _bias_or_noise_strength(prefix, kind, param)
 
 
 _TF_IGNORED = {"lod"}  # G_main's progressive-growing level: unused by a trained StyleGAN2
@@ -359,22 +359,21 @@ def _ada_rule(name: str) -> tuple[str, Transform] | None:
         return f"{prefix}.conv.modulation.weight", _tensor
     if param == "affine.bias":
         return f"{prefix}.conv.modulation.bias", _tensor  # initialised to 1 and stored with it
-    if kind != "rgb" and param == "noise_strength":
-        return f"{prefix}.noise.weight", lambda s: _tensor(s).reshape(1)
     if kind != "rgb" and param == "noise_const":
         log2 = int(math.log2(int(res)))
         index = 0 if res == "4" else 2 * log2 - (5 if layer == "conv0" else 4)
         return f"noises.noise_{index}", lambda n: _tensor(n).reshape(1, 1, *n.shape[-2:])
-    if param == "bias":
-        return (
-            (f"{prefix}.bias", lambda b: _tensor(b).reshape(1, -1, 1, 1))
-            if kind == "rgb"
-            else (
-                f"{prefix}.activate.bias",
-                _tensor,
-            )
-        )
-    return None
+    return _bias_or_noise_strength(prefix, kind, param)
+
+
+def _clamp_note(g_ema: PersistentObject) -> str:
+    """ada's fp16 configs clamp activations to ±conv_clamp (256 in its FFHQ networks); our generator does not."""
+    kwargs = g_ema.state.get("_init_kwargs")
+    synthesis = kwargs.get("synthesis_kwargs") if isinstance(kwargs, dict) else None
+    clamp = synthesis.get("conv_clamp") if isinstance(synthesis, dict) else None
+    if not isinstance(clamp, (int, float)):
+        return ""
+    return f" (NVIDIA's code clamps its activations to ±{clamp:g}; the engine does not, as rosinality's port)"
 
 
 def _from_pytorch(g_ema: PersistentObject, source: str) -> tuple[dict[str, torch.Tensor], torch.Tensor]:

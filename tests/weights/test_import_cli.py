@@ -36,7 +36,7 @@ def test_import_to_a_file_prints_what_it_converted(pickles, tmp_path, home, caps
     out = tmp_path / "ada.pt"
     assert main(["weights", "import", str(pickles["ada"]), "-o", str(out)]) == 0
     printed = capsys.readouterr().out
-    assert "PyTorch pickle" in printed and "G_ema" in printed
+    assert "PyTorch pickle" in printed and "G_ema" in printed and "clamps its activations to ±256" in printed
     assert "StyleGAN2 generator, 16 px, 2 mapping layers" in printed
     assert f"wrote {out}" in printed and "styleclip-bot directions" in printed
     assert load_generator(out).img_resolution == 16
