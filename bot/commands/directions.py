@@ -4,6 +4,7 @@ generator, so prompts can be applied as global directions in its domain (faces, 
 from __future__ import annotations
 
 import argparse
+from collections.abc import Callable
 from pathlib import Path
 
 import torch
@@ -21,10 +22,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("clip", type=Path, help="CLIP weights file, e.g. ViT-B-32.pt")
     parser.add_argument("--out", type=Path, required=True, help="output folder (also holds the partial results)")
     parser.add_argument("--images", type=int, default=100, help="images averaged per channel (StyleCLIP: 100)")
-    parser.add_argument("--samples", type=int, default=100_000, help="latents for the StyleSpace statistics")
+    parser.add_argument(
+        "--samples",
+        type=int,
+        default=100_000,
+        help="latents for the StyleSpace statistics (StyleCLIP's recipe: seed 5, truncation 0.7 below w layer 8)",
+    )
     parser.add_argument("--sigma", type=float, default=5.0, help="channel moved to ±sigma standard deviations")
     parser.add_argument("--batch-size", type=int, default=32, help="images rendered at once")
-    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--seed", type=int, default=0, help="seed of the images each fs3 row averages over")
     parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
     parser.set_defaults(func=main)
 
@@ -45,23 +51,38 @@ def main(args: argparse.Namespace) -> int:
     except (CheckpointError, FileNotFoundError, RuntimeError) as exc:
         print(f"error: {exc}")
         return 2
-    bar = tqdm(total=None, unit="channel", desc="fs3")
+    bars: dict[str, tqdm] = {}
 
-    def progress(done: int, total: int) -> None:
-        bar.total = total
-        bar.n = done
-        bar.refresh()
+    def progress_of(desc: str, unit: str) -> Callable[[int, int], None]:
+        def progress(done: int, total: int) -> None:
+            bar = bars.get(desc) or bars.setdefault(desc, tqdm(total=total, unit=unit, desc=desc))
+            bar.n = done
+            bar.refresh()
+
+        return progress
 
     try:
         tables = precompute_direction_tables(
-            generator, clip_model, args.out, num_images=args.images, num_samples=args.samples, sigma=args.sigma,
-            seed=args.seed, batch_size=args.batch_size, progress=progress,
+            generator,
+            clip_model,
+            args.out,
+            num_images=args.images,
+            num_samples=args.samples,
+            sigma=args.sigma,
+            seed=args.seed,
+            batch_size=args.batch_size,
+            progress=progress_of("fs3", "channel"),
+            statistics_progress=progress_of("statistics", "sample"),
         )
     except DirectionFileError as exc:
         print(f"error: {exc}")
         return 2
     finally:
-        bar.close()
+        for bar in bars.values():
+            bar.close()
     print(f"{args.out / 'fs3.npy'}: {tables.fs3.shape[0]} channels × {tables.fs3.shape[1]}")
-    print(f"{args.out / 'S_mean_std'}: {len(tables.style_std)} layers")
+    print(
+        f"{args.out / 'S_mean_std'}: {len(tables.style_std)} layers, StyleCLIP's recipe over {args.samples} "
+        "samples (seed 5, truncation 0.7 on w layers below 8)"
+    )
     return 0

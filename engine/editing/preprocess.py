@@ -1,7 +1,9 @@
 """Global-direction preprocessing for any generator: StyleSpace statistics and the relevance table fs3.
 
-StyleCLIP (Patashnik et al. 2021, §6; `global_directions/` `GetCode.py`, `SingleChannel.py`,
-`GetGUIData.py` `GetFs`): per manipulated channel, each of `num_images` images is rendered with that
+StyleSpace statistics: StyleCLIP's PyTorch recipe (`global_torch/manipulate.py`), see `style_statistics`.
+
+fs3 (Patashnik et al. 2021, §6; `global_directions/` `SingleChannel.py`, `GetGUIData.py` `GetFs`): per
+manipulated channel, each of `num_images` images is rendered with that
 channel moved to −5σ and +5σ; CLIP embeds both; per image the difference of the two unit embeddings is
 normalised; the mean over images, normalised, is the channel's fs3 row. About 4 h on a GPU for FFHQ 1024
 at 100 images; the work is saved in chunks of channels, so an interrupted run resumes where it stopped.
@@ -35,33 +37,110 @@ from engine.stylegan2 import Generator
 CLIP_MEAN = (0.48145466, 0.4578275, 0.40821073)
 CLIP_STD = (0.26862954, 0.26130258, 0.27577711)
 
-ProgressFn = Callable[[int, int], None]   # (channels done, channels in all)
+ProgressFn = Callable[[int, int], None]  # (done, in all): channels, or samples for the statistics
+
+
+# StyleCLIP's recipe for the StyleSpace statistics (`global_torch/manipulate.py`, `Manipulator.GenerateS`
+# and `GetCodeMS`, as `global_torch/StyleCLIP.py` runs them with num_img=100_000).
+STATISTICS_SEED = 5  # z = np.random.RandomState(5).randn(num_samples, z_dim)
+TRUNCATION_PSI = 0.7  # Manipulator.truncation_psi: w pulled toward w_avg ...
+TRUNCATION_CUTOFF = 8  # ... on the w layers below this one (Manipulator.truncation_cutoff); the rest untruncated
 
 
 @torch.no_grad()
 def style_statistics(
-    generator: Generator, num_samples: int = 100_000, seed: int = 0, batch_size: int = 4096
+    generator: Generator,
+    num_samples: int = 100_000,
+    progress: ProgressFn | None = None,
+    batch_size: int = 2048,
 ) -> tuple[list[torch.Tensor], list[torch.Tensor]]:
-    """Per StyleSpace layer, the mean and std (ddof 0, as numpy's) of the style channels over random w.
+    """Per StyleSpace layer, the mean and std (ddof 0) of its style channels, as StyleCLIP computes them.
 
-    StyleCLIP's `GenerateS(num_img=100_000)` + `GetCodeMS`, without truncation.
+    StyleCLIP's PyTorch global directions (`global_torch/manipulate.py` `GenerateS` + `GetCodeMS`):
+    `z = RandomState(5).randn(num_samples, 512)`, mapped to w, truncated with ψ = 0.7 toward `w_avg` on the
+    w layers below 8, each layer's style vector from its own w layer, numpy mean and std over the samples.
+    Style vectors are affine maps of w, so the mean and covariance of w (float64 running sums, one batch
+    of z at a time) give every layer's exact mean and std without holding [num_samples, 9088] styles.
+
+    Args:
+        num_samples: number of z drawn (StyleCLIP: 100_000).
+        progress: called as `progress(samples done, num_samples)` after each batch.
+        batch_size: z mapped at once; memory only, the result does not depend on it.
+
+    Returns:
+        (means, stds): per layer, in `generator.style_layers` order, float32 [C] on the CPU.
     """
-    gen = torch.Generator().manual_seed(seed)
-    sums = sq = None
+    mean_w, cov_w = w_statistics(generator, num_samples, progress, batch_size)
+    return style_statistics_from_w(generator, mean_w, cov_w)
+
+
+@torch.no_grad()
+def w_statistics(
+    generator: Generator,
+    num_samples: int,
+    progress: ProgressFn | None = None,
+    batch_size: int = 2048,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Mean [w_dim] and population covariance [w_dim, w_dim] (float64) of the untruncated w of StyleCLIP's z.
+
+    The z stream is the reference's exactly: a RandomState draws the same numbers in batches as at once.
+    """
+    if num_samples < 1 or batch_size < 1:
+        raise ValueError(f"num_samples and batch_size must be at least 1, got {num_samples} and {batch_size}")
+    rng = np.random.RandomState(STATISTICS_SEED)
     device = generator.w_avg.device
+    center = generator.w_avg.double()  # sums of w - w_avg: no cancellation when |mean w| >> std w
+    total = torch.zeros(generator.w_dim, dtype=torch.float64, device=device)
+    outer = torch.zeros(generator.w_dim, generator.w_dim, dtype=torch.float64, device=device)
     done = 0
     while done < num_samples:
         n = min(batch_size, num_samples - done)
-        z = torch.randn(n, generator.w_dim, generator=gen).to(device)
-        styles = [s.double() for s in generator.style_vectors(generator.mapping(z))]
-        batch_sums = [s.sum(0) for s in styles]
-        batch_sq = [(s**2).sum(0) for s in styles]
-        sums = batch_sums if sums is None else [a + b for a, b in zip(sums, batch_sums, strict=True)]
-        sq = batch_sq if sq is None else [a + b for a, b in zip(sq, batch_sq, strict=True)]
+        # float64 draws, cast to float32 before the mapping, as the reference's MappingNetwork does
+        z = torch.from_numpy(rng.randn(n, generator.w_dim)).to(device=device, dtype=torch.float32)
+        d = generator.mapping(z).double() - center
+        total += d.sum(0)
+        outer += d.T @ d
         done += n
-    means = [s / num_samples for s in sums]
-    stds = [(q / num_samples - m**2).clamp_min(0).sqrt() for q, m in zip(sq, means, strict=True)]
-    return [m.float().cpu() for m in means], [s.float().cpu() for s in stds]
+        if progress is not None:
+            progress(done, num_samples)
+    mean_d = total / num_samples
+    cov = outer / num_samples - torch.outer(mean_d, mean_d)
+    return center + mean_d, cov
+
+
+def style_statistics_from_w(
+    generator: Generator,
+    mean_w: torch.Tensor,
+    cov_w: torch.Tensor,
+    truncation_psi: float = TRUNCATION_PSI,
+    truncation_cutoff: int = TRUNCATION_CUTOFF,
+) -> tuple[list[torch.Tensor], list[torch.Tensor]]:
+    """Per-layer style mean and std from the moments of w, truncated on the w layers below `truncation_cutoff`.
+
+    w_t = w_avg + ψ (w - w_avg), s = A w_t + b: mean A E[w_t] + b, variance diag(A Cov[w_t] Aᵀ), Cov[w_t] = ψ² Cov[w].
+    (`truncation_cutoff=generator.num_ws` truncates every layer: the TensorFlow pipeline's `GetCode.py`.)
+    """
+    w_avg = generator.w_avg.double()
+    means, stds = [], []
+    for layer, (a, b) in zip(generator.style_layers, generator.style_affines(), strict=True):
+        psi = truncation_psi if layer.level < truncation_cutoff else 1.0
+        a = a.double()
+        mean = a @ (w_avg + psi * (mean_w - w_avg)) + b.double()
+        var = ((a @ cov_w) * a).sum(1) * psi**2
+        means.append(mean.float().cpu())
+        stds.append(var.clamp_min(0).sqrt().float().cpu())
+    return means, stds
+
+
+def statistics_recipe(num_samples: int) -> dict[str, object]:
+    """How `style_statistics` drew its samples, for the settings a precomputed table records."""
+    return {
+        "reference": "StyleCLIP global_torch/manipulate.py GenerateS + GetCodeMS",
+        "seed": STATISTICS_SEED,
+        "truncation_psi": TRUNCATION_PSI,
+        "truncation_cutoff": TRUNCATION_CUTOFF,
+        "num_samples": num_samples,
+    }
 
 
 def clip_preprocess(images: torch.Tensor, input_resolution: int) -> torch.Tensor:
@@ -88,7 +167,7 @@ def channel_relevance_rows(
     n = base_styles[0].shape[0]
     rows = []
     for c in channels:
-        codes = [torch.cat([s, s]) for s in base_styles]   # first half −σ, second half +σ
+        codes = [torch.cat([s, s]) for s in base_styles]  # first half −σ, second half +σ
         delta = sigma * float(style_std[layer][c])
         codes[layer] = codes[layer].clone()
         codes[layer][:n, c] -= delta
@@ -104,7 +183,7 @@ def channel_relevance_rows(
         diff = diff / diff.norm(dim=-1, keepdim=True).clamp_min(1e-12)
         mean = diff.mean(0)
         norm = mean.norm()
-        rows.append(mean / norm if norm > 0 else mean)   # a channel that changes nothing gets a zero row
+        rows.append(mean / norm if norm > 0 else mean)  # a channel that changes nothing gets a zero row
     return torch.stack(rows).cpu()
 
 
@@ -119,8 +198,12 @@ def precompute_direction_tables(
     chunk_channels: int = 64,
     batch_size: int = 32,
     progress: ProgressFn | None = None,
+    statistics_progress: ProgressFn | None = None,
 ) -> DirectionTables:
     """Compute (or resume computing) `S_mean_std` and `fs3.npy` for `generator` in `out_dir`.
+
+    `S_mean_std` follows StyleCLIP's recipe (`style_statistics`, recorded in `settings.json`); `seed`
+    draws the images the fs3 rows average over. `progress` counts channels, `statistics_progress` samples.
 
     Raises:
         DirectionFileError: `out_dir` holds a run with other settings or another generator layout.
@@ -129,9 +212,14 @@ def precompute_direction_tables(
     (out / "partial").mkdir(parents=True, exist_ok=True)
     layers = generator.style_layers
     settings = {
-        "num_images": num_images, "num_samples": num_samples, "sigma": sigma, "seed": seed,
-        "chunk_channels": chunk_channels, "layers": [[s.name, s.channels, s.is_torgb] for s in layers],
+        "num_images": num_images,
+        "num_samples": num_samples,
+        "sigma": sigma,
+        "seed": seed,
+        "chunk_channels": chunk_channels,
+        "layers": [[s.name, s.channels, s.is_torgb] for s in layers],
         "clip_dim": int(clip_model.text_projection.shape[1]),
+        "statistics": statistics_recipe(num_samples),
     }
     meta = out / "settings.json"
     if meta.exists():
@@ -148,7 +236,7 @@ def precompute_direction_tables(
     if stats_path.exists():
         _, stds = load_style_statistics(stats_path)
     else:
-        means, stds = style_statistics(generator, num_samples, seed=seed + 1)
+        means, stds = style_statistics(generator, num_samples, progress=statistics_progress)
         _atomic(stats_path, lambda p: save_style_statistics(p, means, stds))
 
     device = generator.w_avg.device
@@ -159,7 +247,8 @@ def precompute_direction_tables(
 
     jobs = [
         (i, range(start, min(start + chunk_channels, layer.channels)))
-        for i, layer in enumerate(layers) if not layer.is_torgb
+        for i, layer in enumerate(layers)
+        if not layer.is_torgb
         for start in range(0, layer.channels, chunk_channels)
     ]
     total = sum(len(r) for _, r in jobs)

@@ -169,6 +169,16 @@ class Generator(nn.Module):
         z = torch.randn(num_samples, self.w_dim, generator=gen).to(self.w_avg.device)
         return self.style(z).mean(0)
 
+    def style_affines(self) -> list[tuple[torch.Tensor, torch.Tensor]]:
+        """Per StyleSpace layer, its affine map from w: `s = w @ A.T + b`, as (A [C, w_dim], b [C]).
+
+        The equalized-lr scales are applied, so these are the maps `style_vectors` evaluates.
+        """
+        return [
+            (conv.modulation.weight * conv.modulation.scale, conv.modulation.bias * conv.modulation.lr_mul)
+            for conv in self._modulated_convs()
+        ]
+
     def style_vectors(self, ws: torch.Tensor) -> list[torch.Tensor]:
         """ws [N, num_ws, w_dim] (or w [N, w_dim]) → one style vector [N, C] per StyleSpace layer."""
         ws = self._as_ws(ws)

@@ -1,3 +1,5 @@
+import json
+
 import numpy as np
 import pytest
 import torch
@@ -24,17 +26,7 @@ class CountingCLIP(torch.nn.Module):
 
 @pytest.fixture(scope="module")
 def tiny(make_generator):
-    return make_generator(w_dim=32, width=4, resolution=16, seed=3)   # 5 manipulated layers × 4 = 20 channels
-
-
-def test_style_statistics_are_mean_and_population_std(tiny):
-    means, stds = style_statistics(tiny, num_samples=300, seed=4, batch_size=128)
-    z = torch.cat([torch.randn(n, 32, generator=g) for g in [torch.Generator().manual_seed(4)] for n in (128, 128, 44)])
-    styles = tiny.style_vectors(tiny.mapping(z))
-    assert len(means) == len(styles) == len(tiny.style_layers)
-    for m, s, ref in zip(means, stds, styles, strict=True):
-        torch.testing.assert_close(m, ref.mean(0), atol=1e-5, rtol=1e-5)
-        torch.testing.assert_close(s, ref.std(0, correction=0), atol=1e-5, rtol=1e-4)
+    return make_generator(w_dim=32, width=4, resolution=16, seed=3)  # 5 manipulated layers × 4 = 20 channels
 
 
 def test_fs3_row_follows_the_recipe(tiny, clip_model, tmp_path):
@@ -58,22 +50,38 @@ def test_fs3_row_follows_the_recipe(tiny, clip_model, tmp_path):
 
 
 def test_interrupted_run_resumes_and_matches(tiny, clip_model, tmp_path):
-    full = precompute_direction_tables(tiny, clip_model, tmp_path / "a", num_images=2, num_samples=100,
-                                       chunk_channels=3)
+    full = precompute_direction_tables(
+        tiny, clip_model, tmp_path / "a", num_images=2, num_samples=100, chunk_channels=3
+    )
 
-    def stop_after_three_chunks(done, total):   # chunks of 3, 1, 3 channels (4 per layer)
+    def stop_after_three_chunks(done, total):  # chunks of 3, 1, 3 channels (4 per layer)
         if done >= 7:
             raise KeyboardInterrupt
 
     with pytest.raises(KeyboardInterrupt):
-        precompute_direction_tables(tiny, clip_model, tmp_path / "b", num_images=2, num_samples=100,
-                                    chunk_channels=3, progress=stop_after_three_chunks)
+        precompute_direction_tables(
+            tiny,
+            clip_model,
+            tmp_path / "b",
+            num_images=2,
+            num_samples=100,
+            chunk_channels=3,
+            progress=stop_after_three_chunks,
+        )
     assert not (tmp_path / "b" / "fs3.npy").exists()
     counting = CountingCLIP(clip_model)
     seen = []
-    resumed = precompute_direction_tables(tiny, counting, tmp_path / "b", num_images=2, num_samples=100,
-                                          chunk_channels=3, batch_size=4, progress=lambda d, t: seen.append((d, t)))
-    assert counting.batches == 20 - 7             # one batch of 2×2 images per channel not yet done
+    resumed = precompute_direction_tables(
+        tiny,
+        counting,
+        tmp_path / "b",
+        num_images=2,
+        num_samples=100,
+        chunk_channels=3,
+        batch_size=4,
+        progress=lambda d, t: seen.append((d, t)),
+    )
+    assert counting.batches == 20 - 7  # one batch of 2×2 images per channel not yet done
     assert seen[-1] == (20, 20) and seen[0] == (3, 20)
     torch.testing.assert_close(resumed.fs3, full.fs3)
     for a, b in zip(resumed.style_std, full.style_std, strict=True):
@@ -87,12 +95,46 @@ def test_directions_command(tiny, clip_model, tmp_path, capsys):
     torch.save({"g_ema": tiny.state_dict(), "latent_avg": tiny.w_avg.clone()}, ckpt)
     torch.save(clip_model.state_dict(), clip_file)
     out = tmp_path / "tables"
-    code = cli_main(["directions", str(ckpt), str(clip_file), "--out", str(out), "--images", "1", "--samples", "50",
-                     "--device", "cpu"])
+    code = cli_main(
+        [
+            "directions",
+            str(ckpt),
+            str(clip_file),
+            "--out",
+            str(out),
+            "--images",
+            "1",
+            "--samples",
+            "50",
+            "--device",
+            "cpu",
+        ]
+    )
     assert code == 0
     assert "20 channels × 32" in capsys.readouterr().out
+    recipe = json.loads((out / "settings.json").read_text())["statistics"]
+    assert recipe == {
+        "reference": "StyleCLIP global_torch/manipulate.py GenerateS + GetCodeMS",
+        "seed": 5,
+        "truncation_psi": 0.7,
+        "truncation_cutoff": 8,
+        "num_samples": 50,
+    }
     tables = load_direction_tables(out / "fs3.npy", out / "S_mean_std")
+    expected_means, expected_stds = style_statistics(tiny, 50)
+    for got, want in zip(tables.style_mean + tables.style_std, expected_means + expected_stds, strict=True):
+        torch.testing.assert_close(got, want)
     assert tables.fs3.shape == (20, 32) and np.isfinite(tables.fs3.numpy()).all()
     assert cli_main(["directions", str(tmp_path / "none.pt"), str(clip_file), "--out", str(out)]) == 2
     assert "no such file" in capsys.readouterr().out
     assert cli_main(["directions", str(ckpt), str(clip_file), "--out", str(out), "--images", "0"]) == 2
+
+
+def test_run_from_before_the_recipe_is_refused(tiny, clip_model, tmp_path):
+    """A folder whose settings predate the recorded statistics recipe holds untruncated statistics."""
+    precompute_direction_tables(tiny, clip_model, tmp_path, num_images=1, num_samples=20, chunk_channels=20)
+    settings = json.loads((tmp_path / "settings.json").read_text())
+    del settings["statistics"]
+    (tmp_path / "settings.json").write_text(json.dumps(settings))
+    with pytest.raises(DirectionFileError, match="statistics"):
+        precompute_direction_tables(tiny, clip_model, tmp_path, num_images=1, num_samples=20, chunk_channels=20)

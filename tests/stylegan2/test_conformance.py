@@ -72,3 +72,12 @@ def test_stylespace_edit(generator, ref, edit):
 def test_shared_weight_modulation_matches_reference(generator, ref):
     images = generator.synthesize(torch.from_numpy(ref["wplus"]), fused=False)
     assert max_diff(images, ref["images_wplus"]) < IMAGE_ATOL
+
+
+def test_style_affines_are_the_maps_style_vectors_apply(generator, ref):
+    wplus = torch.from_numpy(ref["wplus"])
+    affines = generator.style_affines()
+    assert len(affines) == len(generator.style_layers)
+    for i, (layer, (a, b)) in enumerate(zip(generator.style_layers, affines, strict=True)):
+        assert a.shape == (layer.channels, generator.w_dim) and b.shape == (layer.channels,)
+        assert max_diff(wplus[:, layer.level] @ a.T + b, ref[f"style_{i:02d}_{layer.name}"]) < VECTOR_ATOL, layer.name
