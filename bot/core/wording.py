@@ -83,6 +83,11 @@ def busy(exc: EngineBusy) -> str:
     return f"I'm busy with many requests right now ({exc.reason}); please try again in about {wait} s."
 
 
+def getting_ready(percent: float, stage: str) -> str:
+    """While the models are fetched or loaded at first start: "Getting the models ready: 37 % (...)"."""
+    return f"Getting the models ready: {percent:.0f} % ({stage}). Please send that again in a minute."
+
+
 def oops(reference: str) -> str:
     return f"Sorry, something went wrong on my side (reference {reference}). Your picture is unchanged."
 

@@ -40,11 +40,16 @@ ProgressFn = Callable[[int, int], None]   # (channels done, channels in all)
 
 @torch.no_grad()
 def style_statistics(
-    generator: Generator, num_samples: int = 100_000, seed: int = 0, batch_size: int = 4096
+    generator: Generator,
+    num_samples: int = 100_000,
+    seed: int = 0,
+    batch_size: int = 4096,
+    progress: Callable[[int, int], object] | None = None,
 ) -> tuple[list[torch.Tensor], list[torch.Tensor]]:
     """Per StyleSpace layer, the mean and std (ddof 0, as numpy's) of the style channels over random w.
 
-    StyleCLIP's `GenerateS(num_img=100_000)` + `GetCodeMS`, without truncation.
+    StyleCLIP's `GenerateS(num_img=100_000)` + `GetCodeMS`, without truncation. `progress(done, total)`
+    is called after every batch of samples.
     """
     gen = torch.Generator().manual_seed(seed)
     sums = sq = None
@@ -59,6 +64,8 @@ def style_statistics(
         sums = batch_sums if sums is None else [a + b for a, b in zip(sums, batch_sums, strict=True)]
         sq = batch_sq if sq is None else [a + b for a, b in zip(sq, batch_sq, strict=True)]
         done += n
+        if progress is not None:
+            progress(done, num_samples)
     means = [s / num_samples for s in sums]
     stds = [(q / num_samples - m**2).clamp_min(0).sqrt() for q, m in zip(sq, means, strict=True)]
     return [m.float().cpu() for m in means], [s.float().cpu() for s in stds]
