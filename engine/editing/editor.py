@@ -22,6 +22,7 @@ class Editor:
 
     `Instruction.strength` multiplies each method's default strength (1 = StyleCLIP's defaults:
     the mapper's 0.1 step, α = 4.1 for global directions, the optimization's own result).
+    `similarity_threshold` goes to the router built here (see `Router`); ignored when `router` is given.
     """
 
     def __init__(
@@ -33,6 +34,7 @@ class Editor:
         id_loss: IdLoss | None = None,
         settings: OptimizationSettings = DEFAULT_SETTINGS,
         router: Router | None = None,
+        similarity_threshold: float = 0.9,
     ) -> None:
         self.generator = generator
         self.text = TextEncoder(clip_model)
@@ -41,7 +43,7 @@ class Editor:
         self.tables = tables
         self.id_loss = id_loss
         self.settings = settings
-        self.router = router or Router(self.text, mappers, tables)
+        self.router = router or Router(self.text, mappers, tables, similarity_threshold=similarity_threshold)
 
     def route(self, instruction: Instruction, method: MethodChoice = "auto") -> Route:
         """Which method serves `instruction` and why (see `Router.route`)."""

@@ -204,9 +204,8 @@ def demo_models(seed: int = 0, device: str | torch.device | None = None, resolut
     mappers = MapperRegistry.in_memory({name: LevelsMapper().eval().requires_grad_(False) for name in DEMO_MAPPERS})
     means, stds = style_statistics(generator, num_samples=1024)
     tables = random_direction_tables(generator, clip_dim=64, means=means, stds=stds)
-    editor = Editor(generator, clip_model, mappers=mappers, tables=tables, id_loss=None)
     # A random CLIP finds every two sentences alike: only a mapper's own words pick it in the demo.
-    editor.router.similarity_threshold = 1.01
+    editor = Editor(generator, clip_model, mappers=mappers, tables=tables, id_loss=None, similarity_threshold=1.01)
     encoder = DemoEncoder(generator.num_ws, generator.w_avg).eval().requires_grad_(False)
     models = ModelSet(generator.to(dev), encoder.to(dev), DlibDetector(), editor, dev, demo=True)
     clip_model.to(dev)
