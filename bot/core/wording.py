@@ -75,7 +75,9 @@ def _strength(value: float, default: float) -> str:
 
 
 def edited(text: str, result: EditResult) -> str:
-    return f"Done: {text}\n({how(result)})"
+    pending = result.pending_mapper
+    later = f"; mapper '{pending}' is not here yet: downloading it for next time" if pending else ""
+    return f"Done: {text}\n({how(result)}{later})"
 
 
 def busy(exc: EngineBusy) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
+from dataclasses import replace
 
 import torch
 from torch import nn
@@ -46,8 +47,12 @@ class Editor:
         self.router = router or Router(self.text, mappers, tables, similarity_threshold=similarity_threshold)
 
     def route(self, instruction: Instruction, method: MethodChoice = "auto") -> Route:
-        """Which method serves `instruction` and why (see `Router.route`)."""
-        return self.router.route(instruction, method)
+        """Which method serves `instruction` and why (see `Router.route`); a mapper that would have served
+        it but is not installed is requested, for next time."""
+        route = self.router.route(instruction, method)
+        if route.pending_mapper is not None and self.mappers is not None:
+            self.mappers.request(route.pending_mapper)
+        return route
 
     def edit(
         self,
@@ -76,6 +81,18 @@ class Editor:
         on_image: Callable[[int, torch.Tensor], None] | None = None,
     ) -> Edit:
         """Run the method `route` chose (mapper and global direction are fast; optimization is not)."""
+        edit = self._apply(w_plus, instruction, route, progress, cancel, on_image)
+        return replace(edit, pending_mapper=route.pending_mapper) if route.pending_mapper else edit
+
+    def _apply(
+        self,
+        w_plus: torch.Tensor,
+        instruction: Instruction,
+        route: Route,
+        progress: Progress | None,
+        cancel: threading.Event | None,
+        on_image: Callable[[int, torch.Tensor], None] | None,
+    ) -> Edit:
         factor = 1.0 if instruction.strength is None else float(instruction.strength)
         prompt = instruction.target
         if route.method == "mapper":

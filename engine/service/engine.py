@@ -79,6 +79,7 @@ class EditResult:
     prompt: str
     seconds: float
     details: dict[str, float] = field(default_factory=dict)  # e.g. channels, beta, steps run
+    pending_mapper: str | None = None  # the mapper that would have served this prompt: fetched for next time
 
 
 @dataclass(frozen=True)
@@ -383,7 +384,7 @@ class Engine:
         else:
             step = Step("style", join_styles(self.models.generator, edit.style_step, edit.strength))
         return EditResult(step, edit.method, edit.reason, edit.strength, edit.prompt, time.monotonic() - start,
-                          details)
+                          details, edit.pending_mapper)
 
 
 def split_styles(generator, flat: torch.Tensor) -> list[torch.Tensor]:

@@ -14,6 +14,7 @@ import torch
 from torch import nn
 
 from engine.editing import (
+    RELEASED_MAPPERS,
     DirectionTables,
     Editor,
     LevelsMapper,
@@ -26,6 +27,7 @@ from engine.editing import (
 )
 from engine.identity import IDLoss, load_id_network
 from engine.inversion import DlibDetector, FaceDetector, load_encoder
+from engine.service.mapper_fetch import MapperFetcher
 from engine.service.prepare import (
     FIRST_RUN,
     FileStatus,
@@ -33,6 +35,7 @@ from engine.service.prepare import (
     Preparation,
     missing_message,
     missing_required,
+    offline_from_env,
 )
 from engine.stylegan2 import Generator, GeneratorConfig, load_generator, load_generator_from_e4e
 from engine.weights import cache_dir, file_path, get
@@ -67,7 +70,7 @@ def load_models(
     root: Path | None = None,
     device: str | torch.device | None = None,
     preparation: Preparation | None = None,
-    offline: bool = False,
+    offline: bool | None = None,
 ) -> ModelSet:
     """The full-size FFHQ models from the weights cache (fetched first by `engine.service.build`).
 
@@ -75,7 +78,8 @@ def load_models(
     `decoder.*` keys stand in when the generator file is missing). Mappers, global-direction tables and
     ArcFace are used when present (without them the router has fewer methods, or optimization runs
     without the identity loss), and the log says which are missing. The StyleSpace statistics, which no
-    one publishes, are computed here once when fs3 is present and saved beside it.
+    one publishes, are computed here once when fs3 is present and saved beside it. Unless offline (None:
+    `STYLECLIP_OFFLINE` decides), a released mapper a prompt asks for is fetched in the background.
 
     Raises:
         ModelsMissing: a required file is not in the cache; the message names each and how to get it.
@@ -83,6 +87,7 @@ def load_models(
     root = root or cache_dir()
     dev = pick_device(device)
     prep = preparation or Preparation()
+    offline = offline_from_env() if offline is None else offline
     paths = {name: file_path(get(name), root) for name in (*FIRST_RUN, "s-mean-std")}
     here = {name: p.is_file() for name, p in paths.items()}
     missing = [prep.files.get(status.name, status) for status in missing_required(root)]  # with the reasons
@@ -101,8 +106,8 @@ def load_models(
         generator = load_generator_from_e4e(paths["e4e-ffhq"], device=dev)
     encoder = load_encoder(paths["e4e-ffhq"], device=dev, latent_avg=generator.w_avg)
     clip_model = load_clip(paths["clip-vit-b32"], device=dev)
-    mapper_dir = root / "mappers"
-    mappers = MapperRegistry.from_folder(mapper_dir) if mapper_dir.is_dir() else None
+    mappers = MapperRegistry.from_folder(root / "mappers", known=None if offline else RELEASED_MAPPERS)
+    mappers.fetch = None if offline else MapperFetcher(mappers, root)
     tables = None
     if here["fs3"]:
         if not here["s-mean-std"]:
