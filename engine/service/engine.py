@@ -175,7 +175,8 @@ class Engine:
                 self._loader.start()
             return None
         if self._loader is not None:
-            await asyncio.to_thread(self._loader.join)
+            while self._loader.is_alive():  # polled, not joined in a worker: quitting mid-download stays instant
+                await asyncio.sleep(0.1)
             return self.ready()
         return await asyncio.get_running_loop().run_in_executor(self._cpu_pool, lambda: self.models)
 

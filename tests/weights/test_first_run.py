@@ -120,6 +120,22 @@ def test_fresh_run_downloads_computes_statistics_and_edits_with_a_global_directi
     assert {r.path for r in server.log} <= {*files, f"{MIRROR}/model_ir_se50.pth"}  # the mirror and nothing else
 
 
+def test_ending_the_chat_during_the_first_download_does_not_wait_for_it(server, files, first_run, monkeypatch):
+    root, _, engines = first_run
+    server.files.update(files)
+    server.gate = threading.Event()  # the first file never arrives while the chat runs
+    monkeypatch.setenv("STYLECLIP_WEIGHTS_MIRROR", server.url(MIRROR))
+    monkeypatch.setenv("STYLECLIP_WEIGHTS_MIRROR_ONLY", "1")
+    monkeypatch.setattr(sys, "stdin", Script([]))  # Ctrl-D at once
+    try:
+        assert main(["run", "--out", str(root.parent / "out")]) == 0
+        assert engines[0]._loader.is_alive()  # still downloading: the chat did not wait for it
+        assert not (root / "stylegan2-ffhq-config-f.pt").exists()
+    finally:
+        server.gate.set()  # let it finish here, with this test's mirror, before the fixtures go
+        engines[0]._loader.join(300)
+
+
 def test_offline_edit_names_each_missing_file_and_its_path(first_run, monkeypatch, capsys):
     root, photo, _ = first_run
     assert main(["edit", str(photo), model_files.CUTER, "--offline", "--device", "cpu"]) == 2
