@@ -38,8 +38,9 @@ def full_size_models(resolution: int, device: torch.device) -> ModelSet:
     ).eval().requires_grad_(False).to(device)
     mappers = {name: LevelsMapper(fine=False).eval().to(device) for name in ("mohawk", "afro")}
     mappers = MapperRegistry.in_memory(mappers)
-    editor = Editor(generator, clip_model, mappers=mappers, tables=random_direction_tables(generator, clip_dim=512))
-    editor.router.similarity_threshold = 1.01  # random CLIP: aliases only
+    tables = random_direction_tables(generator, clip_dim=512)
+    # A random CLIP finds every two sentences alike: only a mapper's own words pick it.
+    editor = Editor(generator, clip_model, mappers=mappers, tables=tables, similarity_threshold=1.01)
     encoder = DemoEncoder(generator.num_ws, generator.w_avg).to(device)
     return ModelSet(generator, encoder, DlibDetector(), editor, device, demo=True)
 

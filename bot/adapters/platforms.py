@@ -21,7 +21,7 @@ log = logging.getLogger(__name__)
 GRACE_S = 30.0
 
 
-async def run_platforms(store, *, demo: bool = False, device: str | None = None,
+async def run_platforms(store, *, demo: bool = False, device: str | None = None, offline: bool | None = None,
                         stop: asyncio.Event | None = None) -> int:
     """Serve Telegram and/or Discord (whichever tokens are set) until SIGINT/SIGTERM or `stop` is set.
 
@@ -29,18 +29,19 @@ async def run_platforms(store, *, demo: bool = False, device: str | None = None,
         store: the open session store (closed by the caller).
         demo: small random models instead of the installed weights.
         device: torch device for the engine.
+        offline: fetch no model files (None: `STYLECLIP_OFFLINE` decides).
         stop: an event that ends serving (tests); signals set it too.
     Returns:
         the process exit status: 0 after a clean stop, 1 when a platform failed to start or crashed.
     """
     from bot.core import Conversation
-    from engine.service import Engine, demo_models, load_models
+    from engine.service.build import build_engine
 
     telegram_settings = TelegramSettings.from_env()
     discord_token = tokens.token("discord")
     tokens.install_token_mask([telegram_settings.token if telegram_settings else None, discord_token])
 
-    engine = Engine(lambda: demo_models(device=device) if demo else load_models(device=device))
+    engine = build_engine(demo=demo, device=device, offline=offline, on_ready=print)
     conversation = Conversation(engine, store)
     stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -52,8 +53,10 @@ async def run_platforms(store, *, demo: bool = False, device: str | None = None,
     discord_bot = DiscordBot(conversation) if discord_token else None
     discord_task: asyncio.Task | None = None
     status = 0
+    loading = asyncio.create_task(_preload(engine, demo, offline))
     try:
-        await _preload(engine)
+        if demo:  # built in seconds: before the first message, as the models always answer then
+            await loading
         if telegram:
             await telegram.start()
             print(f"Telegram: connected as @{telegram.application.bot.username}.")
@@ -69,6 +72,7 @@ async def run_platforms(store, *, demo: bool = False, device: str | None = None,
         log.error("could not start: %s: %s", type(exc).__name__, exc)
         status = 1
     finally:
+        loading.cancel()
         await _stop(telegram, discord_bot, discord_task)
         await engine.close()
         for sig in (signal.SIGINT, signal.SIGTERM):
@@ -77,12 +81,14 @@ async def run_platforms(store, *, demo: bool = False, device: str | None = None,
     return status
 
 
-async def _preload(engine) -> None:
-    """Load the models before taking messages; a missing model only disables editing (the core says so)."""
+async def _preload(engine, demo: bool, offline: bool | None) -> None:
+    """Fetch and load the models while messages are answered ("getting the models ready: 37 %"); a missing
+    model only disables editing (the core says so)."""
     from engine.service import ModelsMissing
+    from engine.service.build import begin_loading
 
     try:
-        await engine.start()
+        await begin_loading(engine, demo=demo, offline=offline)
     except ModelsMissing as exc:
         log.error("photos can't be edited until the models are installed: %s", exc)
 

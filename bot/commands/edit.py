@@ -26,6 +26,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--strength", type=float, default=None, help="scale the method's default strength")
     parser.add_argument("--demo", action="store_true", help="use small random models: no download, meaningless images")
     parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
+    parser.add_argument("--offline", action="store_true",
+                        help="download nothing: use the model files in the cache (also STYLECLIP_OFFLINE=1)")
     parser.set_defaults(func=main)
 
 
@@ -40,7 +42,8 @@ async def _edit(args: argparse.Namespace) -> int:
     from bot.dialog import Refusal, parse
     from engine.editing import Instruction, NoRoute, PromptError
     from engine.inversion import InversionError
-    from engine.service import Engine, EngineError, LatentState, ModelsMissing, demo_models, load_models
+    from engine.service import EngineError, LatentState, ModelsMissing
+    from engine.service.build import build_engine
 
     try:
         photo = args.photo.read_bytes()
@@ -56,7 +59,7 @@ async def _edit(args: argparse.Namespace) -> int:
         return 1
     strength = args.strength if args.strength is not None else parsed.strength
     instruction = Instruction(parsed.target, parsed.neutral, strength)
-    engine = Engine(lambda: demo_models(device=args.device) if args.demo else load_models(device=args.device))
+    engine = build_engine(demo=args.demo, device=args.device, offline=args.offline or None)
     bar = None
     try:
         await engine.start()

@@ -26,6 +26,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--database-url", default=None, help="database URL (default: $DATABASE_URL or SQLite)")
     parser.add_argument("--demo", action="store_true", help="use small random models: no download, meaningless images")
     parser.add_argument("--device", default=None, help="torch device (default: cuda when present, else cpu)")
+    parser.add_argument("--offline", action="store_true",
+                        help="download nothing: use the model files in the cache (also STYLECLIP_OFFLINE=1)")
     parser.add_argument("--out", type=Path, default=Path("styleclip-chat"),
                         help="local chat: folder for the result pictures (default: ./styleclip-chat)")
     parser.add_argument("--open", action="store_true", help="local chat: open each result in the image viewer")
@@ -56,7 +58,7 @@ def main(args: argparse.Namespace) -> int:
             print(f"Starting {', '.join(configured)}. Stop with Ctrl+C.")
             if args.demo:
                 print(DEMO_NOTE)
-            return asyncio.run(run_platforms(store, demo=args.demo, device=args.device))
+            return asyncio.run(run_platforms(store, demo=args.demo, device=args.device, offline=args.offline or None))
         print(
             "No chat platform is configured: set "
             + " or ".join(PLATFORM_TOKENS.values())
@@ -70,19 +72,18 @@ def main(args: argparse.Namespace) -> int:
 async def _local_chat(store, args: argparse.Namespace) -> int:
     from bot.adapters.console import chat
     from bot.core import Conversation
-    from engine.service import Engine, ModelsMissing, demo_models, load_models
+    from engine.service import ModelsMissing
+    from engine.service.build import begin_loading, build_engine
 
-    def load():
-        return demo_models(device=args.device) if args.demo else load_models(device=args.device)
-
-    engine = Engine(load)
+    offline = args.offline or None
+    engine = build_engine(demo=args.demo, device=args.device, offline=offline, on_ready=print)
     if args.demo:
         print(DEMO_NOTE)
 
     async def preload() -> None:
-        """Load the models while the person picks a photo; say at once if they are not installed."""
+        """Fetch and load the models while the person picks a photo; say so if they cannot be had."""
         try:
-            await engine.start()
+            await begin_loading(engine, demo=args.demo, offline=offline)
         except ModelsMissing as exc:
             print(f"Photos can't be edited yet: {exc}")
         except Exception:

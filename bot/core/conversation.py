@@ -56,6 +56,7 @@ from engine.service import (
     EngineOutOfMemory,
     LatentState,
     ModelsMissing,
+    ModelsNotReady,
     Progress,
     Step,
 )
@@ -314,7 +315,7 @@ class Conversation:
     async def generator_name(self) -> str:
         """What sessions record as their generator: latents of another generator cannot be rendered."""
         if self._generator is None:
-            models = await self.engine.start()
+            models = self.engine.ready() or await self.engine.start()  # ModelsNotReady while they load
             prefix = "demo" if models.demo else "stylegan2-ffhq"
             self._generator = f"{prefix}-{models.generator.img_resolution}"
         return self._generator
@@ -337,6 +338,8 @@ class Conversation:
         if isinstance(exc, ModelsMissing):
             log.error("cannot edit photos: %s", exc)
             return [TextReply(wording.NOT_READY)]
+        if isinstance(exc, ModelsNotReady):
+            return [TextReply(wording.getting_ready(exc.percent, exc.stage))]
         reference = secrets.token_hex(4)
         log.error("unexpected error [ref %s] handling %s from %s", reference, type(event).__name__,
                   event.person.platform, exc_info=exc)

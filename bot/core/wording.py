@@ -75,12 +75,19 @@ def _strength(value: float, default: float) -> str:
 
 
 def edited(text: str, result: EditResult) -> str:
-    return f"Done: {text}\n({how(result)})"
+    pending = result.pending_mapper
+    later = f"; mapper '{pending}' is not here yet: downloading it for next time" if pending else ""
+    return f"Done: {text}\n({how(result)}{later})"
 
 
 def busy(exc: EngineBusy) -> str:
     wait = max(round(exc.estimated_wait_s), 1)
     return f"I'm busy with many requests right now ({exc.reason}); please try again in about {wait} s."
+
+
+def getting_ready(percent: float, stage: str) -> str:
+    """While the models are fetched or loaded at first start: "Getting the models ready: 37 % (...)"."""
+    return f"Getting the models ready: {percent:.0f} % ({stage}). Please send that again in a minute."
 
 
 def oops(reference: str) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
+from dataclasses import replace
 
 import torch
 from torch import nn
@@ -22,6 +23,7 @@ class Editor:
 
     `Instruction.strength` multiplies each method's default strength (1 = StyleCLIP's defaults:
     the mapper's 0.1 step, α = 4.1 for global directions, the optimization's own result).
+    `similarity_threshold` goes to the router built here (see `Router`); ignored when `router` is given.
     """
 
     def __init__(
@@ -33,6 +35,7 @@ class Editor:
         id_loss: IdLoss | None = None,
         settings: OptimizationSettings = DEFAULT_SETTINGS,
         router: Router | None = None,
+        similarity_threshold: float = 0.9,
     ) -> None:
         self.generator = generator
         self.text = TextEncoder(clip_model)
@@ -41,11 +44,15 @@ class Editor:
         self.tables = tables
         self.id_loss = id_loss
         self.settings = settings
-        self.router = router or Router(self.text, mappers, tables)
+        self.router = router or Router(self.text, mappers, tables, similarity_threshold=similarity_threshold)
 
     def route(self, instruction: Instruction, method: MethodChoice = "auto") -> Route:
-        """Which method serves `instruction` and why (see `Router.route`)."""
-        return self.router.route(instruction, method)
+        """Which method serves `instruction` and why (see `Router.route`); a mapper that would have served
+        it but is not installed is requested, for next time."""
+        route = self.router.route(instruction, method)
+        if route.pending_mapper is not None and self.mappers is not None:
+            self.mappers.request(route.pending_mapper)
+        return route
 
     def edit(
         self,
@@ -74,6 +81,18 @@ class Editor:
         on_image: Callable[[int, torch.Tensor], None] | None = None,
     ) -> Edit:
         """Run the method `route` chose (mapper and global direction are fast; optimization is not)."""
+        edit = self._apply(w_plus, instruction, route, progress, cancel, on_image)
+        return replace(edit, pending_mapper=route.pending_mapper) if route.pending_mapper else edit
+
+    def _apply(
+        self,
+        w_plus: torch.Tensor,
+        instruction: Instruction,
+        route: Route,
+        progress: Progress | None,
+        cancel: threading.Event | None,
+        on_image: Callable[[int, torch.Tensor], None] | None,
+    ) -> Edit:
         factor = 1.0 if instruction.strength is None else float(instruction.strength)
         prompt = instruction.target
         if route.method == "mapper":

@@ -33,6 +33,7 @@ class Edit:
     style_step: tuple[torch.Tensor | None, ...] | None = None
     strength: float = 1.0
     prompt: str = ""
+    pending_mapper: str | None = None  # a mapper that would have served the prompt, being fetched for next time
 
     def __post_init__(self) -> None:
         if (self.w_step is None) == (self.style_step is None):

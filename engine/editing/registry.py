@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -58,9 +59,19 @@ def normalize_prompt(text: str) -> str:
 
 
 class MapperRegistry:
-    """Installed mappers: name → checkpoint path, with the specs (text, aliases) that describe them."""
+    """Installed mappers: name → checkpoint path, with the specs (text, aliases) that describe them.
 
-    def __init__(self, paths: dict[str, Path], specs: dict[str, MapperSpec] | None = None) -> None:
+    `known` mappers that are not installed are kept in `missing`: the router notices a prompt one of
+    them would serve, and `request` hands its name to `fetch` (set by whoever can download it), which
+    calls `install` once the file is whole, so the next such prompt uses it.
+    """
+
+    def __init__(
+        self,
+        paths: dict[str, Path],
+        specs: dict[str, MapperSpec] | None = None,
+        known: Mapping[str, MapperSpec] | None = None,
+    ) -> None:
         specs = dict(RELEASED_MAPPERS if specs is None else specs)
         for name in paths:
             specs.setdefault(name, MapperSpec(name, name.replace("_", " ")))
@@ -68,16 +79,26 @@ class MapperRegistry:
         self.specs = {name: specs[name] for name in self.paths}
         self._aliases: dict[str, str] = {}
         for spec in self.specs.values():
-            for phrase in (spec.name.replace("_", " "), spec.text, *spec.aliases):
-                self._aliases.setdefault(normalize_prompt(phrase), spec.name)
+            self._add_aliases(spec)
+        self.missing = {name: spec for name, spec in (known or {}).items() if name not in self.paths}
+        self.fetch: Callable[[str], object] | None = None
         self._loaded: dict[str, LevelsMapper] = {}
 
+    def _add_aliases(self, spec: MapperSpec) -> None:
+        for phrase in (spec.name.replace("_", " "), spec.text, *spec.aliases):
+            self._aliases.setdefault(normalize_prompt(phrase), spec.name)
+
     @classmethod
-    def from_folder(cls, folder: str | os.PathLike, specs: dict[str, MapperSpec] | None = None) -> MapperRegistry:
+    def from_folder(
+        cls,
+        folder: str | os.PathLike,
+        specs: dict[str, MapperSpec] | None = None,
+        known: Mapping[str, MapperSpec] | None = None,
+    ) -> MapperRegistry:
         """Every `*.pt` in `folder` is a mapper named by its file stem (`mohawk.pt` → "mohawk")."""
         folder = Path(folder)
         paths = {p.stem: p for p in sorted(folder.glob("*.pt"))} if folder.is_dir() else {}
-        return cls(paths, specs)
+        return cls(paths, specs, known)
 
     @classmethod
     def in_memory(cls, mappers: dict[str, LevelsMapper], specs: dict[str, MapperSpec] | None = None) -> MapperRegistry:
@@ -99,6 +120,26 @@ class MapperRegistry:
         """The installed mapper a prompt names exactly (after `normalize_prompt`), if any."""
         name = self._aliases.get(normalize_prompt(prompt))
         return self.specs[name] if name else None
+
+    def missing_by_alias(self, prompt: str) -> MapperSpec | None:
+        """The known, not installed mapper a prompt names exactly, if any."""
+        wanted = normalize_prompt(prompt)
+        for spec in self.missing.values():
+            if wanted in {normalize_prompt(p) for p in (spec.name.replace("_", " "), spec.text, *spec.aliases)}:
+                return spec
+        return None
+
+    def request(self, name: str) -> None:
+        """Ask for a missing mapper to be fetched (a no-op when nothing can fetch, or it is installed)."""
+        if name in self.missing and self.fetch is not None:
+            self.fetch(name)
+
+    def install(self, name: str, path: Path) -> None:
+        """Add a mapper whose file has just arrived; the next prompt for it uses it."""
+        spec = self.missing.pop(name, None) or self.specs.get(name) or MapperSpec(name, name.replace("_", " "))
+        self.specs[name] = spec
+        self._add_aliases(spec)
+        self.paths[name] = Path(path)
 
     def load(self, name: str, device: str = "cpu") -> LevelsMapper:
         """Load (once) and return the mapper called `name`."""

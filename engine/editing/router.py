@@ -7,11 +7,14 @@ Order (cheapest first, as in StyleCLIP's discussion of the three methods):
    (StyleCLIP's notes: ~10–20 channels for colour, ~100–200 for shape; its inference script searches β
    for more than 20); the search starts at β = 0.15 and walks the grid toward the range;
 3. latent optimization otherwise.
+
+A released mapper that a prompt names but that is not installed yet is noted in `Route.pending_mapper`
+(the editor asks for it to be fetched) while the next method serves the prompt.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal
 
 from engine.editing.global_direction import DEFAULT_BETA, DirectionTables
@@ -48,6 +51,7 @@ class Route:
     similarity: float | None = None
     beta: float | None = None
     num_channels: int | None = None
+    pending_mapper: str | None = None  # a known mapper that would serve this prompt but is not installed yet
 
 
 class Router:
@@ -90,6 +94,14 @@ class Router:
             method: "auto" for the cheapest method that fits, or a method to insist on ("mapper",
                 "global_direction", "optimization"); `NoRoute` when the insisted one cannot serve.
         """
+        route = self._route(instruction, method)
+        if method == "auto" and route.method != "mapper":
+            pending = self._pending_mapper(instruction)
+            if pending is not None:
+                route = replace(route, pending_mapper=pending)
+        return route
+
+    def _route(self, instruction: Instruction, method: MethodChoice) -> Route:
         if method not in ("auto", "mapper", "global_direction", "optimization"):
             raise ValueError(f"unknown method {method!r}")
         if method == "optimization":
@@ -140,6 +152,14 @@ class Router:
                 similarity=best,
             )
         return None
+
+    def _pending_mapper(self, instruction: Instruction) -> str | None:
+        """The known, not installed mapper this prompt names (its name or an alias). Only by name: a 130 MB
+        download is not started on a loose resemblance of two sentences."""
+        if self.mappers is None or not self.mappers.missing:
+            return None
+        spec = self.mappers.missing_by_alias(instruction.target)
+        return spec.name if spec is not None else None
 
     def _search_beta(self, dt) -> tuple[float | None, int, list[tuple[float, int]]]:
         """Start at the default β and walk the grid toward [min_channels, max_channels] (the count falls as

@@ -11,7 +11,7 @@ from engine.service.engine import (
     join_styles,
     split_styles,
 )
-from engine.service.errors import Cancelled, EngineBusy, EngineError, EngineOutOfMemory
+from engine.service.errors import Cancelled, EngineBusy, EngineError, EngineOutOfMemory, ModelsNotReady
 from engine.service.models import ModelSet, ModelsMissing, demo_models, load_models, pick_device
 
 __all__ = [
@@ -26,6 +26,7 @@ __all__ = [
     "LatentState",
     "ModelSet",
     "ModelsMissing",
+    "ModelsNotReady",
     "Progress",
     "Step",
     "demo_models",

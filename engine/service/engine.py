@@ -33,9 +33,10 @@ from engine.editing.optimization import EditCancelled
 from engine.images import to_uint8
 from engine.inversion import AlignedFace, ImageLimits, align_face, crop_to_tensor
 from engine.service.batcher import MicroBatcher
-from engine.service.errors import Cancelled
+from engine.service.errors import Cancelled, ModelsNotReady
 from engine.service.lane import JobContext, SlowLane
 from engine.service.models import ModelSet
+from engine.service.prepare import Preparation
 from engine.service.scheduler import DeviceScheduler
 
 log = logging.getLogger(__name__)
@@ -78,6 +79,7 @@ class EditResult:
     prompt: str
     seconds: float
     details: dict[str, float] = field(default_factory=dict)  # e.g. channels, beta, steps run
+    pending_mapper: str | None = None  # the mapper that would have served this prompt: fetched for next time
 
 
 @dataclass(frozen=True)
@@ -116,13 +118,23 @@ ProgressCallback = Callable[[Progress], object]
 
 
 class Engine:
-    """One per process; every adapter shares it. Models load on first use (or with `start()`)."""
+    """One per process; every adapter shares it. Models load on first use, with `start()`, or in the
+    background with `start(wait=False)`: meanwhile every call raises `ModelsNotReady` with the
+    percent and stage that `preparation` reports, so the chat can answer at once."""
 
-    def __init__(self, load: Callable[[], ModelSet], config: EngineConfig | None = None) -> None:
+    def __init__(
+        self,
+        load: Callable[[], ModelSet],
+        config: EngineConfig | None = None,
+        preparation: Preparation | None = None,
+    ) -> None:
         self.config = config or EngineConfig()
         self._load = load
         self._models: ModelSet | None = None
         self._load_lock = threading.Lock()
+        self.preparation = preparation or Preparation()
+        self._loader: threading.Thread | None = None
+        self._load_error: BaseException | None = None
         cfg = self.config
         self.scheduler = DeviceScheduler()
         self._device_pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="engine-device")
@@ -148,9 +160,48 @@ class Engine:
                              " (demo: random weights)" if self._models.demo else "")
         return self._models
 
-    async def start(self) -> ModelSet:
-        """Load the models now, off the event loop."""
+    async def start(self, wait: bool = True) -> ModelSet | None:
+        """Load the models now, off the event loop.
+
+        Args:
+            wait: False = begin loading in a background thread and return None at once (the models when
+                they are already loaded); calls made meanwhile raise `ModelsNotReady`.
+        """
+        if self._models is not None:
+            return self._models
+        if not wait:
+            if self._loader is None:
+                self._loader = threading.Thread(target=self._load_in_background, name="engine-load", daemon=True)
+                self._loader.start()
+            return None
+        if self._loader is not None:
+            while self._loader.is_alive():  # polled, not joined in a worker: quitting mid-download stays instant
+                await asyncio.sleep(0.1)
+            return self.ready()
         return await asyncio.get_running_loop().run_in_executor(self._cpu_pool, lambda: self.models)
+
+    def ready(self) -> ModelSet | None:
+        """The models if loaded; None if loading has not begun (the first call then loads them).
+
+        Raises:
+            ModelsNotReady: they are being loaded in the background.
+            ModelsMissing: (or whatever stopped it) the background load failed.
+        """
+        if self._models is not None:
+            return self._models
+        if self._load_error is not None:
+            raise self._load_error
+        if self._loader is not None:
+            stage, percent = self.preparation.snapshot()
+            raise ModelsNotReady(percent, stage)
+        return None
+
+    def _load_in_background(self) -> None:
+        try:
+            _ = self.models
+        except BaseException as exc:  # kept for every later call to raise, as a foreground load would
+            log.error("the models could not be loaded: %s", exc)
+            self._load_error = exc
 
     async def close(self) -> None:
         for batcher in (self._renders, self._encodes, self._edits):
@@ -168,6 +219,7 @@ class Engine:
             InversionError: (a subclass) the photo cannot be used; its message is for the sender.
             EngineBusy: too many requests are waiting.
         """
+        self.ready()
         start = time.monotonic()
         loop = asyncio.get_running_loop()
         face = await loop.run_in_executor(self._cpu_pool, self._align, photo)
@@ -195,6 +247,7 @@ class Engine:
             EngineBusy: the queue (or this caller's share of it) is full.
             Cancelled: the optimization was cancelled.
         """
+        self.ready()
         start = time.monotonic()
         outcome = await self._edits.submit((state, instruction, method), caller)
         if isinstance(outcome, Edit):
@@ -217,6 +270,7 @@ class Engine:
 
     async def render(self, state: LatentState, caller: Hashable, *, preview: bool = False) -> np.ndarray:
         """The image of `state`: uint8 [H, W, 3], full size or `preview_resolution`."""
+        self.ready()
         return await self._renders.submit((state, preview), caller)
 
     @property
@@ -331,7 +385,7 @@ class Engine:
         else:
             step = Step("style", join_styles(self.models.generator, edit.style_step, edit.strength))
         return EditResult(step, edit.method, edit.reason, edit.strength, edit.prompt, time.monotonic() - start,
-                          details)
+                          details, edit.pending_mapper)
 
 
 def split_styles(generator, flat: torch.Tensor) -> list[torch.Tensor]:

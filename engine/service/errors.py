@@ -23,3 +23,17 @@ class EngineOutOfMemory(EngineError):
 
 class Cancelled(EngineError):
     """The caller cancelled a long-running request."""
+
+
+class ModelsNotReady(EngineError):
+    """The models are still being fetched or loaded in the background; ask again shortly.
+
+    Attributes:
+        percent: how much of the current stage is done (0-100).
+        stage: what is happening ("downloading the models", "computing StyleSpace statistics", ...).
+    """
+
+    def __init__(self, percent: float, stage: str) -> None:
+        self.percent = percent
+        self.stage = stage
+        super().__init__(f"getting the models ready: {stage}, {percent:.0f} %")

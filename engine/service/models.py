@@ -5,6 +5,8 @@ and random for `--demo` (every code path, no download; the pictures mean nothing
 from __future__ import annotations
 
 import logging
+import os
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -12,18 +14,30 @@ import torch
 from torch import nn
 
 from engine.editing import (
+    RELEASED_MAPPERS,
     DirectionTables,
     Editor,
     LevelsMapper,
     MapperRegistry,
     load_clip,
     load_direction_tables,
+    save_style_statistics,
     standard_torgb_pattern,
     style_statistics,
 )
 from engine.identity import IDLoss, load_id_network
 from engine.inversion import DlibDetector, FaceDetector, load_encoder
-from engine.stylegan2 import Generator, GeneratorConfig, load_generator
+from engine.service.mapper_fetch import MapperFetcher
+from engine.service.prepare import (
+    FIRST_RUN,
+    FileStatus,
+    Outcome,
+    Preparation,
+    missing_message,
+    missing_required,
+    offline_from_env,
+)
+from engine.stylegan2 import Generator, GeneratorConfig, load_generator, load_generator_from_e4e
 from engine.weights import cache_dir, file_path, get
 
 log = logging.getLogger(__name__)
@@ -52,42 +66,91 @@ def pick_device(device: str | torch.device | None = None) -> torch.device:
     return torch.device("cuda" if torch.cuda.is_available() else "cpu")
 
 
-def load_models(root: Path | None = None, device: str | torch.device | None = None) -> ModelSet:
-    """The full-size FFHQ models from the weights cache (`styleclip-bot weights download`).
+def load_models(
+    root: Path | None = None,
+    device: str | torch.device | None = None,
+    preparation: Preparation | None = None,
+    offline: bool | None = None,
+) -> ModelSet:
+    """The full-size FFHQ models from the weights cache (fetched first by `engine.service.build`).
 
-    The generator, encoder and CLIP are required; mappers, global-direction tables and ArcFace are
-    used when present (without them the router has fewer methods, or optimization runs without
-    the identity loss), and the log says which are missing.
+    The encoder and CLIP are required, and the generator, which e4e's checkpoint also carries (its
+    `decoder.*` keys stand in when the generator file is missing). Mappers, global-direction tables and
+    ArcFace are used when present (without them the router has fewer methods, or optimization runs
+    without the identity loss), and the log says which are missing. The StyleSpace statistics, which no
+    one publishes, are computed here once when fs3 is present and saved beside it. Unless offline (None:
+    `STYLECLIP_OFFLINE` decides), a released mapper a prompt asks for is fetched in the background.
 
     Raises:
-        ModelsMissing: a required file is not in the cache; the message says how to get it.
+        ModelsMissing: a required file is not in the cache; the message names each and how to get it.
     """
     root = root or cache_dir()
     dev = pick_device(device)
+    prep = preparation or Preparation()
+    offline = offline_from_env() if offline is None else offline
+    paths = {name: file_path(get(name), root) for name in (*FIRST_RUN, "s-mean-std")}
+    here = {name: p.is_file() for name, p in paths.items()}
+    missing = [prep.files.get(status.name, status) for status in missing_required(root)]  # with the reasons
+    if missing:
+        raise ModelsMissing(missing_message(missing, offline=offline))
+    for name in ("fs3", "arcface-ir-se50"):
+        if not here[name]:
+            log.warning("%s is not in the weights cache (%s); running without it", name, paths[name])
 
-    def path(name: str, required: bool) -> Path | None:
-        p = file_path(get(name), root)
-        if p.is_file():
-            return p
-        if required:
-            raise ModelsMissing(
-                f"{p} is missing: run `styleclip-bot weights download {name}` (or use --demo to try the bot "
-                "with small random models)"
-            )
-        log.warning("%s is not in the weights cache (%s); running without it", name, p)
-        return None
-
-    generator = load_generator(path("stylegan2-ffhq", True), device=dev)
-    encoder = load_encoder(path("e4e-ffhq", True), device=dev, latent_avg=generator.w_avg)
-    clip_model = load_clip(path("clip-vit-b32", True), device=dev)
-    mapper_dir = root / "mappers"
-    mappers = MapperRegistry.from_folder(mapper_dir) if mapper_dir.is_dir() else None
-    fs3, stats = path("fs3", False), path("s-mean-std", False)
-    tables = load_direction_tables(fs3, stats) if fs3 and stats else None
-    arcface = path("arcface-ir-se50", False)
+    prep.set_stage("loading the models")
+    if here["stylegan2-ffhq"]:
+        generator = load_generator(paths["stylegan2-ffhq"], device=dev)
+    else:
+        log.info("%s is missing: using the generator e4e carries (%s, decoder.*)", paths["stylegan2-ffhq"].name,
+                 paths["e4e-ffhq"])
+        generator = load_generator_from_e4e(paths["e4e-ffhq"], device=dev)
+    encoder = load_encoder(paths["e4e-ffhq"], device=dev, latent_avg=generator.w_avg)
+    clip_model = load_clip(paths["clip-vit-b32"], device=dev)
+    mappers = MapperRegistry.from_folder(root / "mappers", known=None if offline else RELEASED_MAPPERS)
+    mappers.fetch = None if offline else MapperFetcher(mappers, root)
+    tables = None
+    if here["fs3"]:
+        if not here["s-mean-std"]:
+            compute_statistics(generator, paths["s-mean-std"], prep)
+        tables = load_direction_tables(paths["fs3"], paths["s-mean-std"])
+    arcface = paths["arcface-ir-se50"] if here["arcface-ir-se50"] else None
     id_loss = IDLoss(load_id_network(arcface, device=dev)) if arcface else None
     editor = Editor(generator, clip_model, mappers=mappers, tables=tables, id_loss=id_loss)
     return ModelSet(generator, encoder, DlibDetector(), editor, dev)
+
+
+STATISTICS_SAMPLES = 100_000  # StyleCLIP's GetCode.py: S_mean_std from 100k random samples
+
+
+def compute_statistics(
+    generator: Generator, path: Path, preparation: Preparation | None = None, show_progress: bool | None = None
+) -> Path:
+    """Compute StyleSpace means and stds (`STATISTICS_SAMPLES` samples) and save them at `path` atomically.
+
+    Once per cache: global directions need them and no one publishes them.
+    """
+    from tqdm import tqdm
+
+    from engine.editing import preprocess
+
+    prep = preparation or Preparation()
+    prep.set_stage("computing StyleSpace statistics")
+    samples = STATISTICS_SAMPLES
+    log.info("computing StyleSpace statistics from %d samples (once; saved to %s)", samples, path)
+    bar = tqdm(total=samples, desc="StyleSpace statistics", unit="sample", file=sys.stderr,
+               disable=None if show_progress is None else not show_progress)
+
+    def progress(done: int, total: int) -> None:
+        bar.update(done - bar.n)
+        prep.set_percent(100.0 * done / total)
+
+    with bar:
+        means, stds = preprocess.style_statistics(generator, samples, progress=progress)
+    tmp = path.with_name(path.name + ".tmp")
+    save_style_statistics(tmp, means, stds)
+    os.replace(tmp, path)
+    prep.record(FileStatus("s-mean-std", path, Outcome.COMPUTED))
+    return path
 
 
 DEMO_MAPPERS = ("mohawk", "afro", "purple_hair")
@@ -146,9 +209,8 @@ def demo_models(seed: int = 0, device: str | torch.device | None = None, resolut
     mappers = MapperRegistry.in_memory({name: LevelsMapper().eval().requires_grad_(False) for name in DEMO_MAPPERS})
     means, stds = style_statistics(generator, num_samples=1024)
     tables = random_direction_tables(generator, clip_dim=64, means=means, stds=stds)
-    editor = Editor(generator, clip_model, mappers=mappers, tables=tables, id_loss=None)
     # A random CLIP finds every two sentences alike: only a mapper's own words pick it in the demo.
-    editor.router.similarity_threshold = 1.01
+    editor = Editor(generator, clip_model, mappers=mappers, tables=tables, id_loss=None, similarity_threshold=1.01)
     encoder = DemoEncoder(generator.num_ws, generator.w_avg).eval().requires_grad_(False)
     models = ModelSet(generator.to(dev), encoder.to(dev), DlibDetector(), editor, dev, demo=True)
     clip_model.to(dev)

@@ -130,12 +130,27 @@ def fetch_files(
         try:
             download(entry, root, show_progress=show_progress, timeout=timeout, on_bytes=on_bytes)
         except WeightsError as exc:
-            prep.record(FileStatus(entry.name, dest, Outcome.MISSING, str(exc)))
+            prep.record(FileStatus(entry.name, dest, Outcome.MISSING, _short(exc)))
         else:
             prep.record(FileStatus(entry.name, dest, Outcome.FETCHED))
         done_before += entry.approx_bytes
         prep.set_percent(100.0 * done_before / total)
     return prep
+
+
+def _short(exc: WeightsError) -> str:
+    """The reasons of a failed download, one line (the full message lists every URL)."""
+    attempts = getattr(exc, "attempts", ())
+    return "; ".join(reason for _, reason in attempts) if attempts else str(exc).splitlines()[0]
+
+
+def missing_required(root: Path | None = None) -> list[FileStatus]:
+    """The files the engine cannot start without that are not in the cache (the generator only when e4e,
+    which carries a copy of it, is missing too)."""
+    root = root if root is not None else cache_dir()
+    paths = {name: file_path(get(name), root) for name in ("stylegan2-ffhq", *REQUIRED)}
+    needed = [name for name in paths if name != "stylegan2-ffhq" or not paths["e4e-ffhq"].is_file()]
+    return [FileStatus(name, paths[name], Outcome.MISSING) for name in needed if not paths[name].is_file()]
 
 
 def missing_message(missing: Sequence[FileStatus], offline: bool = False) -> str:
@@ -152,10 +167,12 @@ def missing_message(missing: Sequence[FileStatus], offline: bool = False) -> str
             )
         elif entry.note:
             lines.append(f"    {entry.note}")
+        if status.reason and not offline:
+            lines.append(f"    (this time: {status.reason})")
     if offline:
         lines.append(
             f"Offline mode ({OFFLINE_ENV}=1 or --offline): nothing was downloaded. Copy the files to those "
-            "paths, or run without --offline to fetch them."
+            "paths, or run without --offline (or `styleclip-bot weights download` on a machine that is online)."
         )
     else:
         lines.append(

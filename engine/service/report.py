@@ -19,7 +19,7 @@ _LABELS = {
     "e4e-ffhq": "encoder",
     "clip-vit-b32": "CLIP",
     "arcface-ir-se50": "ArcFace",
-    "fs3": "fs3 table",
+    "fs3": "fs3",
     STATISTICS: "statistics",
 }
 

@@ -56,3 +56,8 @@ def test_fallback_is_optimization_with_progress(small_generator, clip_model):
     edit = editor.edit(w, Instruction("a face with purple hair"), progress=lambda step, loss: steps.append(step))
     assert edit.method == "optimization" and edit.reason.startswith("optimization: no mappers installed")
     assert steps == [1, 2, 3] and edit.w_step.shape == w.shape and edit.w_step.abs().max() > 0
+
+
+def test_similarity_threshold_is_given_to_the_router_it_builds(small_generator, clip_model):
+    assert Editor(small_generator, clip_model).router.similarity_threshold == 0.9
+    assert Editor(small_generator, clip_model, similarity_threshold=1.01).router.similarity_threshold == 1.01

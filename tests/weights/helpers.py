@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import threading
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
@@ -36,6 +37,7 @@ class FileServer:
     ignore_range: bool = False
     truncate_at: int | None = None  # send the full Content-Length but close after this many body bytes
     drive_style: str = "form"  # the interstitial page served at /uc: "form", "link" or "quota"
+    gate: threading.Event | None = None  # when set: files are held back until the event is set
     log: list[Served] = field(default_factory=list)
 
     def url(self, path: str) -> str:
@@ -84,6 +86,8 @@ class Handler(BaseHTTPRequestHandler):
             body = state.files.get(parts.path)
         if body is None:
             return self._send(state, 404, b"not found", "text/plain")
+        if state.gate is not None:
+            state.gate.wait(120)
         match = re.fullmatch(r"bytes=(\d+)-", range_header or "")
         if match and not state.ignore_range:
             start = int(match.group(1))
