@@ -17,7 +17,14 @@ from torch import nn
 from engine import irse
 from engine.checkpoints import CheckpointError, load_strict, read_checkpoint
 
-__all__ = ["Backbone", "IDLoss", "IdentityWeightsError", "backbone_from_state_dict", "load_id_network"]
+__all__ = [
+    "Backbone",
+    "IDLoss",
+    "IdentityWeightsError",
+    "backbone_from_state_dict",
+    "identity_embeddings",
+    "load_id_network",
+]
 
 
 class IdentityWeightsError(CheckpointError):
@@ -107,3 +114,20 @@ class IDLoss(nn.Module):
         y_feats = self.extract_feats(y).detach()
         y_hat_feats = self.extract_feats(y_hat)
         return (1 - (y_hat_feats * y_feats).sum(dim=1)).mean()
+
+
+@torch.no_grad()
+def identity_embeddings(id_loss: IDLoss, images: list, device: str | torch.device = "cpu") -> list:
+    """Unit ArcFace embeddings (float32 numpy [512]) of FFHQ-aligned uint8 faces [H, W, 3] of any sizes.
+
+    Each face is pooled to 256 px first, as `IDLoss` does, so the photo's 256 px crop and the generator's
+    1024 px rendering are compared on the same footing (cosine similarity = the dot product).
+    """
+    import numpy as np
+
+    batch = []
+    for image in images:
+        x = torch.from_numpy(np.ascontiguousarray(image, dtype=np.float32)).permute(2, 0, 1)[None] / 127.5 - 1.0
+        batch.append(nn.functional.adaptive_avg_pool2d(x, 256) if x.shape[-1] != 256 else x)
+    feats = id_loss.extract_feats(torch.cat(batch).to(device))
+    return list(feats.float().cpu().numpy())

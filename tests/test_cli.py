@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 import torch
 from PIL import Image
@@ -79,13 +80,26 @@ def astronaut_jpeg(tmp_path_factory):
 
 
 def test_edit_demo_runs_the_whole_path_and_says_how(astronaut_jpeg, tmp_path, capsys):
+    from skimage import data
+
+    wide = np.full((600, 900, 3), 90, np.uint8)
+    wide[40:552, 300:812] = data.astronaut()  # a photo larger than the face, the face off-centre
+    photo = tmp_path / "wide.png"
+    Image.fromarray(wide).save(photo)
     out = tmp_path / "mohawk.png"
-    assert main(["edit", str(astronaut_jpeg), "please give him a mohawk", "--demo", "-o", str(out),
-                 "--device", "cpu"]) == 0
+    assert main(["edit", str(photo), "please give him a mohawk", "--demo", "-o", str(out), "--device", "cpu"]) == 0
     printed = capsys.readouterr().out
     assert "demo mode" in printed and "means nothing" in printed
     assert "mapper 'mohawk'" in printed
-    assert Image.open(out).size == (256, 256)
+    edited = np.asarray(Image.open(out).convert("RGB"))
+    assert edited.shape == wide.shape  # the whole photo, at its own size
+    assert np.array_equal(edited[:, :250], wide[:, :250]) and np.array_equal(edited[400:], wide[400:])
+    assert not np.array_equal(edited[120:210, 480:560], wide[120:210, 480:560])  # the face changed
+
+    face = tmp_path / "face.jpg"
+    assert main(["edit", str(astronaut_jpeg), "give him a mohawk", "--demo", "--face", "-o", str(face),
+                 "--device", "cpu"]) == 0
+    assert Image.open(face).size == (256, 256) and Image.open(face).format == "JPEG"
 
 
 def test_edit_refuses_kindly(astronaut_jpeg, tmp_path, capsys):

@@ -1,8 +1,9 @@
 """The local chat: the bot in a terminal, through the same core, commands and database as the platforms.
 
 `/photo PATH` (or a path pasted alone) sends a photo; any other line is a message; results are written
-as PNG files whose paths are printed (and optionally opened in the image viewer); end of input ends it.
-Buttons have no terminal form: typing "more", "undo", ... does the same.
+as PNG files whose paths are printed (and optionally opened in the image viewer): the photo with the edited
+face, and beside it the face crop alone. End of input ends it. Buttons have no terminal form: typing "more",
+"undo", ... does the same.
 """
 
 from __future__ import annotations
@@ -59,6 +60,7 @@ class ConsoleChat:
         self.out_dir = out_dir
         self.person = person or local_person()
         self.open_images = open_images
+        conversation.face_files = True  # no "Face only" button here: the crop comes as a second file
         self._tty = bool(getattr(self.output, "isatty", lambda: False)())
         self._last_status = 0.0
         self._status_shown = False
@@ -117,7 +119,8 @@ class ConsoleChat:
             return
         assert isinstance(reply, ImageReply)
         path = self.save(reply)
-        self._print(f"{reply.caption}\n  picture: {path}")
+        face = self.save_face(reply)
+        self._print(f"{reply.caption}\n  picture: {path}" + (f"\n  face only: {face}" if face else ""))
         if self.open_images:
             _open(path)
 
@@ -126,6 +129,15 @@ class ConsoleChat:
         self.out_dir.mkdir(parents=True, exist_ok=True)
         path = (self.out_dir / reply.filename).resolve()
         path.write_bytes(reply.png)
+        return path
+
+    def save_face(self, reply: ImageReply) -> Path | None:
+        """Write the face crop beside the picture (`...-face.png`), when the reply has one."""
+        if reply.face_png is None:
+            return None
+        path = (self.out_dir / reply.filename).resolve()
+        path = path.with_name(f"{path.stem}-face{path.suffix or '.png'}")
+        path.write_bytes(reply.face_png)
         return path
 
     def _print(self, text: str) -> None:

@@ -174,7 +174,8 @@ class DiscordBot(discord.Client):
             return
         await interaction.response.defer()
         replies = await self._order.run(event.person, as_prepare(event), self.conversation.handle)
-        first_image = next((r for r in replies if isinstance(r, ImageReply)), None)
+        # A new step replaces its message; a picture without buttons ("Face only") follows up as a new one.
+        first_image = next((r for r in replies if isinstance(r, ImageReply) and r.buttons), None)
         for reply in replies:
             if reply is first_image:
                 await interaction.edit_original_response(

@@ -294,7 +294,8 @@ class TelegramBot:
         with contextlib.suppress(BadRequest):
             await query.answer()
         message = query.message
-        if images and isinstance(message, Message) and message.photo:
+        # A new step replaces the picture it was pressed under; a picture without buttons ("Face only") is added.
+        if images and images[0].buttons and isinstance(message, Message) and message.photo:
             first = images[0]
             await self._edit_picture(message, first)
             replies = [r for r in replies if r is not first]

@@ -17,11 +17,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "edit",
         help="edit a face photo from words, once, and save the result",
         description="Invert the face of PHOTO, apply PROMPT with the method the router picks (or --method), "
-        "and save the result. Prints which method ran and why.",
+        "and save PHOTO with the edited face blended in, at its own size (--face: the aligned face crop only). "
+        "Prints which method ran and why.",
     )
     parser.add_argument("photo", type=Path, help="the photo (JPEG, PNG, WebP, HEIC, ...)")
     parser.add_argument("prompt", help='what to change, e.g. "make it cuter" or "purple hair"')
-    parser.add_argument("-o", "--out", type=Path, default=None, help="output PNG (default: PHOTO_edited.png)")
+    parser.add_argument("-o", "--out", type=Path, default=None,
+                        help="output file, PNG or JPEG by its extension (default: PHOTO_edited.png)")
+    parser.add_argument("--face", action="store_true", help="save the aligned face crop instead of the whole photo")
     parser.add_argument("--method", choices=sorted(METHODS), default="auto", help="insist on a method")
     parser.add_argument("--strength", type=float, default=None, help="scale the method's default strength")
     parser.add_argument("--demo", action="store_true", help="use small random models: no download, meaningless images")
@@ -96,7 +99,23 @@ async def _edit(args: argparse.Namespace) -> int:
     from PIL import Image
 
     out = args.out or args.photo.with_name(f"{args.photo.stem}_edited.png")
-    Image.fromarray(image).save(out)
+    if not args.face:
+        image = _in_photo(photo, inverted, image)
+    try:
+        Image.fromarray(image).save(out, quality=95)
+    except (OSError, ValueError) as exc:
+        print(f"error: cannot write {out}: {exc}")
+        return 2
     print(f"{result.reason} ({result.seconds:.1f} s)")
     print(out)
     return 0
+
+
+def _in_photo(photo: bytes, inverted, face):
+    """The edited face blended into the photo at the photo's own size (the placement is scaled from the kept copy)."""
+    from engine.inversion import paste_back, read_image
+
+    if inverted.placement is None:
+        return face
+    full = read_image(photo)
+    return paste_back(full, face, inverted.placement.resized((full.shape[1], full.shape[0])))

@@ -21,7 +21,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "STYLECLIP_BOT_DB_AUTO_UPGRADE=0) and run the bot on every chat platform whose token is set "
         f"in the environment ({', '.join(PLATFORM_TOKENS.values())}) or in the config file "
         "($STYLECLIP_BOT_CONFIG, default ~/.config/styleclip-bot/config.toml). With none set, chat with the bot "
-        "in this terminal: /photo PATH loads a photo, text edits it, results are saved as PNG files.",
+        "in this terminal: /photo PATH loads a photo, text edits it, results are saved as PNG files. "
+        "Sessions idle longer than the retention are deleted at start and every "
+        "$STYLECLIP_BOT_PURGE_INTERVAL_MINUTES (default 60).",
     )
     parser.add_argument("--database-url", default=None, help="database URL (default: $DATABASE_URL or SQLite)")
     parser.add_argument("--demo", action="store_true", help="use small random models: no download, meaningless images")
@@ -36,9 +38,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def main(args: argparse.Namespace) -> int:
     from bot.sessions import SessionError, SessionStore
+    from bot.sessions import config as session_config
     from bot.sessions.database import display_url
+    from bot.sessions.purge import while_purging
 
     try:
+        every = session_config.purge_interval()  # a bad setting is said before anything starts
+        session_config.retention()
         store = SessionStore.open(args.database_url)
     except SessionError as exc:
         print(f"error: {exc}")
@@ -58,13 +64,14 @@ def main(args: argparse.Namespace) -> int:
             print(f"Starting {', '.join(configured)}. Stop with Ctrl+C.")
             if args.demo:
                 print(DEMO_NOTE)
-            return asyncio.run(run_platforms(store, demo=args.demo, device=args.device, offline=args.offline or None))
+            platforms = run_platforms(store, demo=args.demo, device=args.device, offline=args.offline or None)
+            return asyncio.run(while_purging(store, platforms, every))
         print(
             "No chat platform is configured: set "
             + " or ".join(PLATFORM_TOKENS.values())
             + " (or put them in the config file) to connect the bot. Starting a local chat in this terminal instead."
         )
-        return asyncio.run(_local_chat(store, args))
+        return asyncio.run(while_purging(store, _local_chat(store, args), every))
     finally:
         store.close()
 

@@ -11,6 +11,7 @@ the latest picture instead would surprise someone scrolling back through the cha
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 import logging
 import secrets
@@ -20,7 +21,7 @@ from datetime import timedelta
 import numpy as np
 
 from bot import dialog
-from bot.core import pictures, wording
+from bot.core import photos, pictures, wording
 from bot.core.events import (
     ButtonEvent,
     Event,
@@ -77,6 +78,9 @@ class Conversation:
         generator: the name sessions record for their latents; default: from the loaded models.
         retention: how long idle sessions are kept, for /privacy; default: the store's configuration.
         long_wait_s: a message waiting behind one that has run this long gets a "still working" status.
+
+    Every picture answered is the person's own photo with the edited face blended in (see `photos`);
+    `face_files` also attaches the face crop to each (the local chat sets it).
     """
 
     def __init__(
@@ -93,6 +97,7 @@ class Conversation:
         self._generator = generator
         self._retention = retention
         self.turns = Turns(long_wait_s)
+        self.face_files = False
 
     async def handle(self, event: Event, status: Status = no_status) -> list[Reply]:
         """Handle one event in the person's turn and return the replies to send, in order.
@@ -171,6 +176,8 @@ class Conversation:
         if summary.version != event.version:
             return [TextReply(wording.OUTDATED_BUTTON)]
         expect = Revision(event.session_id, event.version)
+        if event.action == "face":
+            return await self._face_only(person)
         try:
             if event.action in ("more", "less"):
                 factor = dialog.More().factor if event.action == "more" else dialog.Less().factor
@@ -187,8 +194,38 @@ class Conversation:
         inverted = await self.engine.invert(data, caller=person)
         name = await self.generator_name()
         image = await self.engine.render(LatentState(inverted.w_plus), caller=person)  # before anything is stored
-        summary = await asyncio.to_thread(self.store.start, person, inverted.w_plus, name)
-        return [_result(image, wording.photo_ready(inverted.notes), summary)]
+        reference, notes = await self._first_look(person, inverted, image)
+        frame = photos.from_inverted(inverted, reference)
+        picture = await asyncio.to_thread(photos.picture, frame, image, face_file=self.face_files)
+        kept = photos.to_record(inverted, reference)
+        summary = await asyncio.to_thread(self.store.start, person, inverted.w_plus, name, photo=kept)
+        return [_result(picture, wording.photo_ready(tuple(notes)), summary)]
+
+    async def _first_look(self, person: Person, inverted, image: np.ndarray) -> tuple[np.ndarray | None, list[str]]:
+        """The identity reference (ArcFace of the reconstruction, None without ArcFace) and the first reply's
+        notes: which face was used, and whether the reconstruction is already a loose likeness."""
+        notes = list(inverted.notes)
+        reference = await self.engine.identity(image, caller=person)
+        if reference is not None:
+            score = photos.similarity(await self.engine.identity(inverted.aligned, caller=person), reference)
+            if score < photos.RECONSTRUCTION_FLOOR:
+                notes.append(wording.loose_likeness(score))
+        return reference, notes
+
+    async def _identity_line(self, person: Person, picture: photos.Picture) -> str:
+        """One more line when the edited face no longer looks like the same person; else nothing."""
+        if picture.reference is None:
+            return ""
+        embedding = await self.engine.identity(picture.face, caller=person)
+        if embedding is None or photos.similarity(embedding, picture.reference) >= photos.EDIT_FLOOR:
+            return ""
+        return "\n" + wording.IDENTITY_CHANGED
+
+    async def _face_only(self, person: Person) -> list[Reply]:
+        """The "Face only" button: the aligned crop of the current picture, as the engine drew it."""
+        current = await self._current(person)
+        image = await self.engine.render(_latent_state(current), caller=person)
+        return [_image(image, wording.FACE_ONLY, f"face-{current.session_id}-v{current.version}", ())]
 
     async def _edit(self, person: Person, edit: dialog.Edit, status: Status, slot: Turn) -> list[Reply]:
         current = await self._current(person)
@@ -208,12 +245,13 @@ class Conversation:
             step=result.step.array,
         )
         summary, image = await self._change(person, lambda unit: unit.append(new), current.revision)
-        return [_result(image, wording.edited(edit.text, result), summary)]
+        return [_result(image, wording.edited(edit.text, result) + await self._identity_line(person, image), summary)]
 
     async def _rescale(self, person: Person, factor: float, *, expect: Revision | None = None) -> list[Reply]:
         summary, image = await self._change(person, lambda unit: unit.rescale_last(factor), expect)
         last = summary.active_edits[-1]
-        return [_result(image, wording.scaled(last.scale, last.text), summary)]
+        caption = wording.scaled(last.scale, last.text) + await self._identity_line(person, image)
+        return [_result(image, caption, summary)]
 
     async def _undo(self, person: Person, *, expect: Revision | None = None) -> list[Reply]:
         summary, image = await self._change(person, SessionUnit.undo, expect)
@@ -266,6 +304,9 @@ class Conversation:
 
     # ------------------------------------------------------------------ pictures
 
+    # History and compare show the face crops, not the photo: at thumbnail size, and side by side, the face
+    # is what reads; in a whole photo it would be a few pixels of each frame.
+
     async def _history(self, person: Person) -> list[Reply]:
         summary = await asyncio.to_thread(self.store.history, person)
         current = await self._current(person)
@@ -292,7 +333,7 @@ class Conversation:
 
     async def _change(
         self, person: Person, change: Callable[[SessionUnit], object], expect: Revision | None
-    ) -> tuple[SessionSummary, np.ndarray]:
+    ) -> tuple[SessionSummary, photos.Picture]:
         """Make one change to the session and render its result, storing it only once the picture exists.
 
         The change is first previewed on a snapshot (to learn the new state), then, after the render
@@ -303,8 +344,13 @@ class Conversation:
         if preview.state.generator != await self.generator_name():
             raise StalePhoto(preview.state.generator)
         image = await self.engine.render(_latent_state(preview.state), caller=person)
+        picture = await asyncio.to_thread(self._picture, person, image)
         summary = await asyncio.to_thread(self.store.change, person, change, expect=preview.revision)
-        return summary, image
+        return summary, picture
+
+    def _picture(self, person: Person, face: np.ndarray) -> photos.Picture:
+        """`face` in the person's kept photo (worker thread: reads the store, decodes, pastes)."""
+        return photos.picture(photos.from_record(self.store.photo(person)), face, face_file=self.face_files)
 
     async def _current(self, person: Person) -> CurrentState:
         current = await asyncio.to_thread(self.store.current, person)
@@ -396,10 +442,13 @@ def _latent_state(current: CurrentState) -> LatentState:
     )
 
 
-def _result(image: np.ndarray, caption: str, summary: SessionSummary) -> ImageReply:
-    """A result picture with buttons tied to the session version it shows."""
+def _result(picture: photos.Picture, caption: str, summary: SessionSummary) -> ImageReply:
+    """A result picture (the photo with the face) with buttons tied to the session version it shows."""
     name = f"photo-{summary.session_id}-v{summary.version}"
-    return _image(image, caption, name, buttons_for(summary.session_id, summary.version))
+    reply = _image(picture.shown, caption, name, buttons_for(summary.session_id, summary.version))
+    if picture.face_file and picture.in_photo:
+        return dataclasses.replace(reply, face_png=pictures.png_bytes(picture.face))
+    return reply
 
 
 def _image(image, caption: str, name: str, buttons) -> ImageReply:

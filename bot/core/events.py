@@ -13,10 +13,10 @@ from typing import Literal
 
 from bot.sessions import Person
 
-ButtonAction = Literal["more", "less", "undo", "redo", "reset"]
-BUTTON_ACTIONS: tuple[ButtonAction, ...] = ("more", "less", "undo", "redo", "reset")
+ButtonAction = Literal["more", "less", "undo", "redo", "reset", "face"]
+BUTTON_ACTIONS: tuple[ButtonAction, ...] = ("more", "less", "undo", "redo", "reset", "face")
 BUTTON_LABELS: dict[ButtonAction, str] = {
-    "more": "More", "less": "Less", "undo": "Undo", "redo": "Redo", "reset": "Reset",
+    "more": "More", "less": "Less", "undo": "Undo", "redo": "Redo", "reset": "Reset", "face": "Face only",
 }
 MAX_PAYLOAD_BYTES = 64
 
@@ -102,7 +102,7 @@ class Button:
 
 
 def buttons_for(session_id: int, version: int) -> tuple[Button, ...]:
-    """The five buttons under a result image, tied to the session version it shows."""
+    """The buttons under a result image, tied to the session version it shows."""
     return tuple(
         Button(BUTTON_LABELS[action], ButtonPayload(action, session_id, version).encode()) for action in BUTTON_ACTIONS
     )
@@ -125,6 +125,7 @@ class ImageReply:
     caption: str
     filename: str                                   # a name for the PNG file, e.g. "edit-3.png"
     buttons: tuple[Button, ...] = field(default_factory=tuple)
+    face_png: bytes | None = None                   # the face crop alone, where the platform shows it as a file
 
 
 Reply = TextReply | ImageReply

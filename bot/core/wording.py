@@ -21,7 +21,7 @@ WELCOME = "Hi! I edit faces from plain words. " + HELP
 THANKS = "You're welcome! Tell me what to change next, or send another photo."
 ASK_FOR_PHOTO = "Send me a photo with a face first; then tell me what to change."
 FORGET_ASK = (
-    "This deletes everything I keep about you: your photos' face codes and all their edits, in every chat "
+    "This deletes everything I keep about you: your photos, their face codes and all their edits, in every chat "
     "on this platform. It cannot be undone. To go ahead, send \"/forget confirm\" (or \"yes, delete\")."
 )
 NOT_READY = "Sorry, I'm not ready to edit photos yet: my model files are still being set up. Please try later."
@@ -36,14 +36,25 @@ OUTDATED_BUTTON = (
 )
 
 
+FACE_ONLY = "The face alone, as I drew it."
+IDENTITY_CHANGED = "This changed who it looks like; \"less\" softens it."
+
+
+def loose_likeness(score: float) -> str:
+    return (f"Heads-up: my redrawing of this face is only a loose likeness (identity match {score:.2f}), so "
+            "edits may look less like the person. A sharper, front-facing photo usually works better.")
+
+
 def privacy(retention: timedelta) -> str:
     days = retention.total_seconds() / 86400
     period = f"{days:g} days" if days != 1 else "1 day"
     return (
-        "What I keep: for each photo you send, the numbers that describe the face (a latent code the picture is "
-        "redrawn from) and your list of edits with their words, linked to your account id on this platform. "
-        "I don't keep the photo file itself, and I don't share anything. "
-        f"A photo and its edits are deleted after {period} without use; /forget deletes everything now."
+        "What I keep, for each photo you send, linked to your account id on this platform: a copy of the photo "
+        "(at most 2048 pixels on its longer side, with every metadata field removed: no location, no camera "
+        "details), where the face is in it, the numbers that describe the face (a latent code it is redrawn "
+        "from), a face-identity code used only to tell you when an edit changes who it looks like, and your "
+        "list of edits with their words. I don't share anything. "
+        f"A photo and all of that are deleted after {period} without use; /forget deletes everything now."
     )
 
 

@@ -13,7 +13,9 @@ DATABASE_FILE = "sessions.sqlite3"
 DATA_DIR_VAR = "STYLECLIP_BOT_DATA_DIR"
 RETENTION_VAR = "STYLECLIP_BOT_SESSION_RETENTION_DAYS"
 AUTO_UPGRADE_VAR = "STYLECLIP_BOT_DB_AUTO_UPGRADE"
+PURGE_INTERVAL_VAR = "STYLECLIP_BOT_PURGE_INTERVAL_MINUTES"
 DEFAULT_RETENTION_DAYS = 30.0
+DEFAULT_PURGE_INTERVAL_MINUTES = 60.0
 
 
 def data_dir() -> Path:
@@ -55,6 +57,20 @@ def retention() -> timedelta:
     if not days > 0:
         raise DatabaseConfigError(f"{RETENTION_VAR} must be a positive number of days, not {raw!r}.")
     return timedelta(days=days)
+
+
+def purge_interval() -> timedelta:
+    """How often `run` deletes idle sessions ($STYLECLIP_BOT_PURGE_INTERVAL_MINUTES, default 60)."""
+    raw = os.environ.get(PURGE_INTERVAL_VAR)
+    if not raw:
+        return timedelta(minutes=DEFAULT_PURGE_INTERVAL_MINUTES)
+    try:
+        minutes = float(raw)
+    except ValueError:
+        raise DatabaseConfigError(f"{PURGE_INTERVAL_VAR} must be a number of minutes, not {raw!r}.") from None
+    if not minutes > 0:
+        raise DatabaseConfigError(f"{PURGE_INTERVAL_VAR} must be a positive number of minutes, not {raw!r}.")
+    return timedelta(minutes=minutes)
 
 
 def auto_upgrade() -> bool:

@@ -10,6 +10,7 @@ pixels away from the face stay the photo's own, and a 12 MP photo costs little m
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 
@@ -62,9 +63,15 @@ class FacePlacement:
 
 def face_mask(placement: FacePlacement, side: int = MASK_SIDE, feather: float = FEATHER) -> Image.Image:
     """The blend mask in crop space ("L", `side` px): 255 on the face, feathered to 0 around it."""
+    return _mask(placement.outline, side, feather).copy()
+
+
+@functools.lru_cache(maxsize=64)
+def _mask(outline: tuple[tuple[float, float], ...], side: int, feather: float) -> Image.Image:
+    """Cached: a session pastes into the same photo at every step. Callers must not modify the image."""
     mask = Image.new("L", (side, side), 0)
     draw = ImageDraw.Draw(mask)
-    polygon = _face_polygon(placement.outline)
+    polygon = _face_polygon(outline)
     if polygon is None:
         cx, cy, rx, ry = DEFAULT_OVAL
         draw.ellipse(((cx - rx) * side, (cy - ry) * side, (cx + rx) * side, (cy + ry) * side), fill=255)
@@ -106,17 +113,18 @@ def paste_back(
     if crop_img.size != (side, side):
         raise ValueError(f"expected a square crop, got {crop_img.size}")
 
-    mask = face_mask(placement)
+    mask = _mask(placement.outline, MASK_SIDE, FEATHER)
     box = _photo_box(mask, transform, (width, height))
     out = base.copy()
     if box is None:  # the face lies entirely outside the photo
         return out
     x0, y0, x1, y1 = box
-    # A face much smaller in the photo than the crop: shrink the crop first (an antialiased resize), so
-    # the affine warp that follows resamples at about 1:1, where bilinear is as good as bicubic and faster.
+    # A face much smaller in the photo than the crop: shrink the crop first (a box reduce by an integer
+    # factor, then Lanczos for the rest: antialiased and cheap), so the affine warp that follows resamples
+    # at about 1:1, where bilinear is as good as bicubic and faster.
     target = round(transform.scale * transform.size)
     if target < side * 0.8:
-        crop_img = crop_img.resize((max(target, 8),) * 2, Image.Resampling.LANCZOS)
+        crop_img = crop_img.resize((max(target, 8),) * 2, Image.Resampling.LANCZOS, reducing_gap=1.0)
     face = _warp(crop_img, transform, box, Image.Resampling.BILINEAR)
     alpha = _warp(mask, transform, box, Image.Resampling.BILINEAR, step=MASK_STEP)
     region = Image.fromarray(base[y0:y1, x0:x1])

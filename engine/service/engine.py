@@ -30,8 +30,9 @@ import torch
 
 from engine.editing import Edit, Instruction, MethodChoice, apply_edits
 from engine.editing.optimization import EditCancelled
+from engine.identity import identity_embeddings
 from engine.images import to_uint8
-from engine.inversion import AlignedFace, ImageLimits, align_face, crop_to_tensor
+from engine.inversion import AlignedFace, FacePlacement, ImageLimits, KeptPhoto, align_face, crop_to_tensor, keep_photo
 from engine.service.batcher import MicroBatcher
 from engine.service.errors import Cancelled, ModelsNotReady
 from engine.service.lane import JobContext, SlowLane
@@ -66,6 +67,9 @@ class Inverted:
     aligned: np.ndarray                # uint8 [256, 256, 3], the crop the encoder saw
     notes: tuple[str, ...]             # worth telling the sender ("I found 2 faces and used the largest")
     seconds: float
+    photo: KeptPhoto | None = None     # the stripped copy of the photo to keep (≤ 2048 px, no metadata)
+    placement: FacePlacement | None = None  # where the face lies in `photo`, for pasting edits back
+    faces: int = 1                     # faces found; the largest was used
 
 
 @dataclass(frozen=True)
@@ -144,6 +148,7 @@ class Engine:
         self._renders = MicroBatcher("render", self._render_batch, self._device_pool, self.scheduler, **limits)
         self._encodes = MicroBatcher("photo", self._encode_batch, self._device_pool, self.scheduler, **limits)
         self._edits = MicroBatcher("edit", self._edit_batch, self._device_pool, self.scheduler, **limits)
+        self._identities = MicroBatcher("identity", self._identity_batch, self._device_pool, self.scheduler, **limits)
         self._slow = SlowLane(self.scheduler, cfg.slow_concurrent, cfg.slow_queue)
 
     # ------------------------------------------------------------------ models
@@ -204,7 +209,7 @@ class Engine:
             self._load_error = exc
 
     async def close(self) -> None:
-        for batcher in (self._renders, self._encodes, self._edits):
+        for batcher in (self._renders, self._encodes, self._edits, self._identities):
             await batcher.close()
         self._slow.close()
         self._device_pool.shutdown(wait=False, cancel_futures=True)
@@ -223,8 +228,18 @@ class Engine:
         start = time.monotonic()
         loop = asyncio.get_running_loop()
         face = await loop.run_in_executor(self._cpu_pool, self._align, photo)
+        kept = loop.run_in_executor(self._cpu_pool, keep_photo, photo)  # meanwhile: the copy to keep
         w_plus = await self._encodes.submit(face, caller)
-        return Inverted(w_plus, np.asarray(face.image, dtype=np.uint8), tuple(face.notes), time.monotonic() - start)
+        copy = await kept
+        placement = FacePlacement.of(face.transform, face.landmarks).resized(copy.size)
+        return Inverted(w_plus, np.asarray(face.image, dtype=np.uint8), tuple(face.notes), time.monotonic() - start,
+                        copy, placement, face.faces_found)
+
+    async def identity(self, face: np.ndarray, caller: Hashable) -> np.ndarray | None:
+        """The unit ArcFace embedding [512] of an aligned face (uint8 [H, W, 3]); None without ArcFace."""
+        if self.models.editor.id_loss is None:
+            return None
+        return await self._identities.submit(face, caller)
 
     async def edit(
         self,
@@ -289,6 +304,9 @@ class Engine:
         crops = torch.cat([crop_to_tensor(face.image) for face in faces]).to(m.device)
         w_plus = m.encoder(crops).float().cpu().numpy()
         return list(w_plus)
+
+    def _identity_batch(self, faces: list[np.ndarray]) -> list[np.ndarray]:
+        return identity_embeddings(self.models.editor.id_loss, faces, self.models.device)
 
     @torch.no_grad()
     def _render_batch(self, items: list[tuple[LatentState, bool]]) -> list[np.ndarray]:

@@ -89,6 +89,30 @@ def test_run_without_a_token_starts_the_local_chat(tmp_path, photos, monkeypatch
     assert len(pictures(out)) == 2
 
 
+def test_run_deletes_sessions_past_the_retention_as_it_starts(tmp_path, monkeypatch, capsys):
+    from datetime import UTC, datetime, timedelta
+
+    from bot.sessions import Person, SessionStore
+    from bot.sessions.database import make_engine
+
+    for var in ("TELEGRAM_BOT_TOKEN", "DISCORD_BOT_TOKEN", "DATABASE_URL"):
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.setenv("STYLECLIP_BOT_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("STYLECLIP_HOME", str(tmp_path / "no-weights"))
+    monkeypatch.setenv("STYLECLIP_BOT_SESSION_RETENTION_DAYS", "1")
+    url = f"sqlite:///{tmp_path / 'sessions.sqlite3'}"
+    old = SessionStore.open(url, clock=lambda: datetime.now(UTC) - timedelta(days=2))
+    old.start(Person("console", "terminal", "someone"), np.zeros((4, 8), np.float32), "demo-128")
+    old.close()
+    monkeypatch.setattr(sys, "stdin", io.StringIO(""))
+    assert main(["run", "--out", str(tmp_path / "out")]) == 0
+    store = SessionStore(make_engine(url))
+    try:
+        assert store.count_sessions(Person("console", "terminal", "someone")) == 0
+    finally:
+        store.close()
+
+
 def test_run_with_missing_weights_says_so_and_keeps_chatting(tmp_path, photos, monkeypatch, capsys):
     for var in ("TELEGRAM_BOT_TOKEN", "DISCORD_BOT_TOKEN", "DATABASE_URL"):
         monkeypatch.delenv(var, raising=False)

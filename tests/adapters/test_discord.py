@@ -84,9 +84,9 @@ def test_slash_edit_defers_follows_up_and_buttons_survive_a_restart(tmp_path, mo
             assert "mohawk" in edited.payload["content"] and "mohawk" not in ready.payload["content"]
             (png_name,) = edited.files
             assert png_name.endswith(".png")
-            assert Image.open(io.BytesIO(edited.files[png_name])).size == (models.generator.img_resolution,) * 2
+            assert Image.open(io.BytesIO(edited.files[png_name])).size == (512, 512)  # the photo sent, face edited
             ids = custom_ids(edited)
-            assert list(ids) == ["More", "Less", "Undo", "Redo", "Reset"]
+            assert list(ids) == ["More", "Less", "Undo", "Redo", "Reset", "Face only"]
             summary = store.history(alice)
             payload, owner = ids["Undo"].split("@")
             assert ButtonPayload.decode(payload) == ButtonPayload("undo", summary.session_id, summary.version)
@@ -116,6 +116,14 @@ def test_slash_edit_defers_follows_up_and_buttons_survive_a_restart(tmp_path, mo
             (*_, outdated) = await fake.wait_count("POST", "/webhooks/", 3)
             assert outdated.payload["content"] == core_wording.OUTDATED_BUTTON
             assert outdated.payload["flags"] == EPHEMERAL
+
+            # "Face only": the crop comes as a message of its own; the picture it was pressed under stays.
+            restarted._connection.parse_interaction_create(press(ALICE, edit.result, custom_ids(edit)["Face only"]))
+            (*_, crop) = await fake.wait_count("POST", "/webhooks/", 4)
+            assert crop.payload["content"] == core_wording.FACE_ONLY
+            (crop_file,) = crop.files.values()
+            assert Image.open(io.BytesIO(crop_file)).size == (models.generator.img_resolution,) * 2
+            assert len(fake.matching("PATCH", "/messages/@original")) == 1
             await restarted.close()
 
     asyncio.run(scenario())
@@ -168,7 +176,8 @@ def test_direct_messages_take_photos_and_free_text(tmp_path, models, face):
             state.parse_message_create(dm(ALICE, "give him an afro"))
             (photo, edited) = await fake.wait_count("POST", "/messages", 2)
             assert photo.url.endswith(f"/channels/{message['channel_id']}/messages")
-            assert list(custom_ids(photo)) == ["More", "Less", "Undo", "Redo", "Reset"] and len(photo.files) == 1
+            assert list(custom_ids(photo)) == ["More", "Less", "Undo", "Redo", "Reset", "Face only"]
+            assert len(photo.files) == 1
             assert fake.matching("POST", "/typing")
             assert "afro" in edited.payload["content"]
             assert [e.text for e in store.history(alice).active_edits] == ["give him an afro"]

@@ -100,7 +100,7 @@ def test_private_conversation_photo_edits_buttons_and_files(tmp_path, models, fa
             assert "mohawk" not in ready.params["caption"] and "mohawk" in edited.params["caption"]
             assert Image.open(io.BytesIO(edited.files["photo"])).format == "JPEG"
             keys = buttons(edited)
-            assert list(keys) == ["More", "Less", "Undo", "Redo", "Reset", "Full size"]
+            assert list(keys) == ["More", "Less", "Undo", "Redo", "Reset", "Face only", "Full size"]
             assert all(len(payload.encode()) <= 64 for payload in keys.values())
             summary = store.history(alice)
             assert ButtonPayload.decode(keys["Undo"]) == ButtonPayload("undo", summary.session_id, summary.version)
@@ -124,7 +124,7 @@ def test_private_conversation_photo_edits_buttons_and_files(tmp_path, models, fa
             updates.press(chat, ALICE, media.result, FULL_SIZE_PAYLOAD)
             (document,) = await api.wait_calls("sendDocument", 1)
             png = Image.open(io.BytesIO(document.files["document"]))
-            assert png.format == "PNG" and png.size == (models.generator.img_resolution,) * 2
+            assert png.format == "PNG" and png.size == (512, 512)  # the photo sent, with the face edited
 
             # An outdated button (the first edit's picture) changes nothing and says so to the presser only.
             updates.press(chat, ALICE, edited.result, buttons(edited)["Reset"])
@@ -302,3 +302,51 @@ def test_settings_from_the_environment(monkeypatch):
     assert settings.download_limit == 2000 * 2**20 and settings.webhook_url is None
     bot = TelegramBot(Conversation(None, None), settings)  # building touches no network
     assert bot.application.bot.base_url == f"http://127.0.0.1:8081/bot{TOKEN}"
+
+
+def test_the_photo_comes_back_at_its_own_size_with_only_the_face_edited(tmp_path, models):
+    """A photo wider than the face, through the real Application: each answer's full-size file is the photo."""
+    import numpy as np
+
+    wide = np.empty((600, 900, 3), np.uint8)
+    wide[...] = np.linspace(40, 200, 900, dtype=np.uint8)[None, :, None]
+    wide[40:552, 300:812] = data.astronaut()
+    buf = io.BytesIO()
+    Image.fromarray(wide).save(buf, "JPEG", quality=90)
+    sent = buf.getvalue()
+    original = np.asarray(Image.open(io.BytesIO(sent)).convert("RGB"))
+    face, far = (slice(130, 200), slice(490, 550)), (slice(420, None), slice(None))
+
+    async def full_size(api, updates, chat, message, count):
+        updates.press(chat, ALICE, message, FULL_SIZE_PAYLOAD)
+        documents = await api.wait_calls("sendDocument", count)
+        return np.asarray(Image.open(io.BytesIO(documents[-1].files["document"])).convert("RGB"))
+
+    async def scenario():
+        async with running(tmp_path, models) as (api, updates, _):
+            chat = private_chat(ALICE)
+            updates.photo(chat, ALICE, [sent])
+            (ready,) = await api.wait_calls("sendPhoto", 1)
+            assert Image.open(io.BytesIO(ready.files["photo"])).size == (900, 600)
+            first = await full_size(api, updates, chat, ready.result, 1)
+
+            updates.text(chat, ALICE, "give him a mohawk")
+            (_, edited) = await api.wait_calls("sendPhoto", 2)
+            mohawk = await full_size(api, updates, chat, edited.result, 2)
+
+            updates.press(chat, ALICE, edited.result, buttons(edited)["Face only"])
+            (*_, crop) = await api.wait_calls("sendPhoto", 3)
+            assert Image.open(io.BytesIO(crop.files["photo"])).size == (models.generator.img_resolution,) * 2
+            assert api.sent("editMessageMedia") == []  # the face comes as a picture of its own
+
+            updates.text(chat, ALICE, "undo")
+            (*_, undone) = await api.wait_calls("sendPhoto", 4)
+            back = await full_size(api, updates, chat, undone.result, 3)
+            return first, mohawk, back
+
+    first, mohawk, back = asyncio.run(scenario())
+    for picture in (first, mohawk, back):
+        assert picture.shape == original.shape
+        assert np.array_equal(picture[far], original[far]) and np.array_equal(picture[:, :250], original[:, :250])
+    assert not np.array_equal(mohawk[face], first[face])
+    assert np.array_equal(back, first)

@@ -26,7 +26,7 @@ def test_payload_round_trip_and_limits():
     payload = ButtonPayload("reset", 2**63 - 1, 2**31).encode()
     assert len(payload.encode()) <= MAX_PAYLOAD_BYTES
     assert ButtonPayload.decode(payload) == ButtonPayload("reset", 2**63 - 1, 2**31)
-    assert [b.label for b in buttons_for(7, 3)] == ["More", "Less", "Undo", "Redo", "Reset"]
+    assert [b.label for b in buttons_for(7, 3)] == ["More", "Less", "Undo", "Redo", "Reset", "Face only"]
     for bad in ("", "sc1:undo:1", "sc1:explode:1:2", "sc0:undo:1:2", "sc1:undo:x:2", "sc1:undo:1:2:3"):
         with pytest.raises(BadPayload):
             ButtonPayload.decode(bad)

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from bot.core import ButtonPayload, ImageReply, TextEvent, TextReply
+from bot.core import ButtonPayload, ImageReply, TextEvent, TextReply, photos
 from bot.core.conversation import _latent_state
 from bot.sessions import NoSession
 from engine.editing import Instruction
@@ -46,23 +46,27 @@ def test_photo_cuter_makeup_more_undo_redo_history_forget(store):
     async def script(chat):
         seen = {}
 
-        async def rendered_now() -> np.ndarray:
-            """The store's current state, rendered independently of the reply."""
+        async def face_now() -> np.ndarray:
+            """The store's current state, rendered independently of the reply: the face crop."""
             return await chat.engine.render(_latent_state(store.current(ALICE)), caller="test")
+
+        async def rendered_now() -> np.ndarray:
+            """That face in the kept photo, as every reply shows it."""
+            return photos.from_record(store.photo(ALICE)).around(await face_now())
 
         # -- the photo
         photo = only(await send_photo(chat, astronaut()))
         assert isinstance(photo, ImageReply) and "what to change" in photo.caption
         seen["photo"] = pixels(photo)
-        assert seen["photo"].shape == (RESOLUTION, RESOLUTION, 3)
+        assert seen["photo"].shape == (512, 512, 3)  # the astronaut photo's own size
         assert Image.open(io.BytesIO(photo.jpeg)).format == "JPEG"
         summary = store.history(ALICE)
         assert summary.edits == () and summary.generator == GENERATOR
-        assert [b.label for b in photo.buttons] == ["More", "Less", "Undo", "Redo", "Reset"]
+        assert [b.label for b in photo.buttons] == ["More", "Less", "Undo", "Redo", "Reset", "Face only"]
         assert ButtonPayload.decode(photo.buttons[0].payload) == ButtonPayload("more", summary.session_id, 1)
         # the first picture is the inverted photo itself, with no edits
         base = await chat.engine.render(LatentState(store.current(ALICE).latent.to_numpy()), caller="test")
-        np.testing.assert_array_equal(seen["photo"], base)
+        np.testing.assert_array_equal(seen["photo"], photos.from_record(store.photo(ALICE)).around(base))
 
         # -- "make it cuter": a global direction, said in one line
         cuter = only(await say(chat, "make it cuter"))
@@ -91,6 +95,7 @@ def test_photo_cuter_makeup_more_undo_redo_history_forget(store):
         seen["more"] = pixels(more)
         assert not np.array_equal(seen["more"], seen["makeup"])
         np.testing.assert_array_equal(seen["more"], await rendered_now())
+        seen["more_face"] = await face_now()
 
         # -- "undo": exactly the picture after "make it cuter"
         undo = only(await say(chat, "undo"))
@@ -108,8 +113,8 @@ def test_photo_cuter_makeup_more_undo_redo_history_forget(store):
         assert isinstance(history, ImageReply) and history.caption.startswith("2 edits")
         strip = pixels(history)
         assert strip.shape[1] == 3 * 128 + 4 * 6 and strip.shape[0] > 128
-        # the last thumbnail is the current picture, shrunk
-        last = Image.fromarray(seen["more"]).resize((128, 128), Image.Resampling.LANCZOS)
+        # the last thumbnail is the current face, shrunk
+        last = Image.fromarray(seen["more_face"]).resize((128, 128), Image.Resampling.LANCZOS)
         np.testing.assert_allclose(strip[6:134, 2 * 134 + 6: 2 * 134 + 134].astype(float), np.asarray(last), atol=1)
 
         # -- "forget": asks first, then deletes everything

@@ -60,7 +60,8 @@ def test_a_queued_optimization_says_its_place_then_its_steps():
 
 def test_privacy_states_the_retention():
     text = wording.privacy(timedelta(days=7))
-    assert "7 days" in text and "/forget" in text and "photo file" in text
+    assert "7 days" in text and "/forget" in text
+    assert "copy of the photo" in text and "2048" in text and "metadata" in text and "location" in text
 
 
 def test_history_strip_has_one_labelled_thumbnail_per_step():

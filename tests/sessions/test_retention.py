@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import replace
 from datetime import timedelta
 
 from bot.sessions import Person, SessionStore, migrate
 from bot.sessions.database import make_engine
+from bot.sessions.purge import purge_periodically, while_purging
 
 from .helpers import ALICE, BOB, kept_photo, latent, row_counts, style_edit, w_plus_edit
 
@@ -83,3 +85,41 @@ def test_forget_leaves_no_copy_of_the_data_in_the_sqlite_files(tmp_path) -> None
     assert b"PRIVATE-WORDS" not in on_disk()
     assert len(store.history(BOB).edits) == 1
     store.close()
+
+
+def test_the_scheduled_purge_deletes_what_outlived_a_short_retention(store: SessionStore, clock) -> None:
+    fill(store, ALICE, 1)
+    clock.advance(minutes=90)
+    fill(store, BOB, 1)  # fresh
+    runs: list[int] = []
+
+    async def main() -> None:
+        done = asyncio.Event()
+
+        def on_purge(deleted: int) -> None:
+            runs.append(deleted)
+            if len(runs) == 2:
+                done.set()
+
+        task = asyncio.create_task(
+            purge_periodically(store, every=timedelta(milliseconds=1), max_idle=timedelta(hours=1), on_purge=on_purge)
+        )
+        await done.wait()
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+
+    asyncio.run(main())
+    assert runs == [1, 0]  # alice's idle session at the first run; nothing more at the second
+    assert store.count_sessions(ALICE) == 0 and store.count_sessions(BOB) == 1
+    assert row_counts(store.engine) == {"chat_sessions": 1, "edits": 1, "photos": 1}
+
+
+def test_the_bot_purges_before_it_serves(store: SessionStore, clock, monkeypatch) -> None:
+    fill(store, ALICE, 1)
+    clock.advance(hours=2)
+    monkeypatch.setenv("STYLECLIP_BOT_SESSION_RETENTION_DAYS", str(1 / 24))  # one hour
+
+    async def serve() -> int:
+        return store.count_sessions(ALICE)  # what the bot would find on its first message
+
+    assert asyncio.run(while_purging(store, serve(), every=timedelta(hours=1))) == 0

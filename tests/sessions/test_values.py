@@ -143,3 +143,14 @@ def test_retry_gives_up_and_lets_other_errors_through() -> None:
     with pytest.raises(KeyError):
         retry_on_conflict(broken, attempts=3, sleep=lambda _: None)
     assert len(calls) == 4
+
+
+def test_purge_interval_setting(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv(config.PURGE_INTERVAL_VAR, raising=False)
+    assert config.purge_interval().total_seconds() == 3600
+    monkeypatch.setenv(config.PURGE_INTERVAL_VAR, "0.5")
+    assert config.purge_interval().total_seconds() == 30
+    for bad in ("hourly", "0", "-1"):
+        monkeypatch.setenv(config.PURGE_INTERVAL_VAR, bad)
+        with pytest.raises(DatabaseConfigError, match=config.PURGE_INTERVAL_VAR):
+            config.purge_interval()

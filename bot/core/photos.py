@@ -1,0 +1,113 @@
+"""The person's own photo around the edited face: what a session keeps of it, and each answer drawn into it.
+
+The engine draws faces as aligned square crops; people sent a photo. A session keeps a stripped copy of
+that photo, where its face lies, and an identity reference; every picture the bot answers with is the kept
+photo with the current face pasted back (engine.inversion.paste). Sessions without a kept photo (made
+before photos were kept) are answered with the crop, as before.
+
+Identity watch: with ArcFace installed, the first answer says when the encoder's reconstruction is far
+from the face in the photo, and an edit that moves the face too far from that reconstruction says it
+changed who the picture looks like.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+import numpy as np
+
+from bot.sessions import SessionPhoto
+from engine.inversion import FacePlacement, paste_back
+from engine.inversion.keep import decode_kept
+from engine.service import Inverted
+
+# Cosine similarity of ArcFace embeddings (1 = the same picture). Reconstructions by e4e of the same person
+# land around 0.5-0.7 (e4e's paper reports ~0.5 on CelebA-HQ); unrelated faces around 0-0.2.
+RECONSTRUCTION_FLOOR = 0.35  # below: tell the sender the starting face is already a loose likeness
+EDIT_FLOOR = 0.55            # below (edited vs. reconstruction): the edit changed who it looks like
+
+
+@dataclass(frozen=True)
+class PhotoFrame:
+    """A kept photo, decoded, with what paste-back needs."""
+
+    pixels: np.ndarray           # uint8 [H, W, 3]
+    placement: FacePlacement
+    faces: int
+    identity: np.ndarray | None  # float32 [512] unit embedding of the reconstruction, or None
+
+    def around(self, face: np.ndarray) -> np.ndarray:
+        """The photo with `face` (an aligned crop, any size) blended in where the photo's face was."""
+        return paste_back(self.pixels, face, self.placement)
+
+
+def to_record(inverted: Inverted, identity: np.ndarray | None) -> SessionPhoto | None:
+    """What the store keeps of a freshly inverted photo (None when the engine kept no copy)."""
+    if inverted.photo is None or inverted.placement is None:
+        return None
+    width, height = inverted.photo.size
+    return SessionPhoto(
+        data=inverted.photo.data,
+        width=width,
+        height=height,
+        placement=json.dumps(inverted.placement.to_dict()),
+        faces=inverted.faces,
+        identity=None if identity is None else encode_identity(identity),
+        content_type=inverted.photo.content_type,
+    )
+
+
+def from_record(record: SessionPhoto | None) -> PhotoFrame | None:
+    """A stored photo, decoded; None for sessions without one."""
+    if record is None:
+        return None
+    placement = FacePlacement.from_dict(json.loads(record.placement))
+    pixels = decode_kept(record.data)
+    if (pixels.shape[1], pixels.shape[0]) != placement.transform.image_size:
+        raise ValueError(f"the kept photo is {pixels.shape[1]}×{pixels.shape[0]}, its placement is for "
+                         f"{placement.transform.image_size}")
+    identity = None if record.identity is None else decode_identity(record.identity)
+    return PhotoFrame(pixels, placement, record.faces, identity)
+
+
+def from_inverted(inverted: Inverted, identity: np.ndarray | None) -> PhotoFrame | None:
+    """The frame of a photo just inverted (no round trip through the store)."""
+    if inverted.photo is None or inverted.placement is None:
+        return None
+    return PhotoFrame(inverted.photo.pixels, inverted.placement, inverted.faces, identity)
+
+
+def encode_identity(embedding: np.ndarray) -> bytes:
+    """An embedding as stored: float16, little-endian (1 kB for 512 values; cosine error < 1e-3)."""
+    return np.asarray(embedding, dtype="<f2").tobytes()
+
+
+def decode_identity(data: bytes) -> np.ndarray:
+    return np.frombuffer(data, dtype="<f2").astype(np.float32)
+
+
+def similarity(a: np.ndarray, b: np.ndarray) -> float:
+    """Cosine similarity of two embeddings."""
+    return float(np.dot(a, b) / max(float(np.linalg.norm(a) * np.linalg.norm(b)), 1e-12))
+
+
+@dataclass(frozen=True)
+class Picture:
+    """One answer's picture: what the person sees (their photo with the face, or the crop) and the crop."""
+
+    shown: np.ndarray                     # uint8 [H, W, 3]
+    face: np.ndarray                      # the aligned crop the engine drew, uint8 [S, S, 3]
+    reference: np.ndarray | None = None   # the session's identity reference, for the identity watch
+    face_file: bool = False               # also attach the crop as a file of its own (the local chat)
+
+    @property
+    def in_photo(self) -> bool:
+        return self.shown is not self.face
+
+
+def picture(frame: PhotoFrame | None, face: np.ndarray, *, face_file: bool = False) -> Picture:
+    """The answer for `face`: pasted into the kept photo when there is one (CPU work: run it off the loop)."""
+    if frame is None:
+        return Picture(face, face, None, face_file)
+    return Picture(frame.around(face), face, frame.identity, face_file)
