@@ -33,6 +33,8 @@ from bot.core.events import (
     buttons_for,
     no_status,
 )
+from bot.core.picture_cache import Picture, PictureCache, derived_key, picture_key
+from bot.core.slow_choice import PendingSlowEdit, parse_choice
 from bot.core.turns import Turn, Turns
 from bot.sessions import (
     ConcurrentEdit,
@@ -47,7 +49,7 @@ from bot.sessions import (
     SessionUnit,
 )
 from bot.sessions import config as session_config
-from engine.editing import Instruction, NoRoute, PromptError
+from engine.editing import Instruction, MethodChoice, NoRoute, PromptError
 from engine.inversion import InversionError
 from engine.service import (
     Cancelled,
@@ -57,8 +59,10 @@ from engine.service import (
     LatentState,
     ModelsMissing,
     Progress,
+    SlowEdit,
     Step,
 )
+from engine.values import Method
 
 log = logging.getLogger(__name__)
 
@@ -83,6 +87,8 @@ class Conversation:
         generator: the name sessions record for their latents; default: from the loaded models.
         retention: how long idle sessions are kept, for /privacy; default: the store's configuration.
         long_wait_s: a message waiting behind one that has run this long gets a "still working" status.
+        picture_cache: pictures already drawn (default: a new `PictureCache`), so states shown again are
+            not drawn again.
     """
 
     def __init__(
@@ -93,12 +99,15 @@ class Conversation:
         generator: str | None = None,
         retention: timedelta | None = None,
         long_wait_s: float = 2.0,
+        picture_cache: PictureCache | None = None,
     ) -> None:
         self.engine = engine
+        self.pictures = picture_cache if picture_cache is not None else PictureCache()
         self.store = store
         self._generator = generator
         self._retention = retention
         self.turns = Turns(long_wait_s)
+        self._slow_choices: dict[Person, PendingSlowEdit] = {}  # asked before a long optimization
 
     async def handle(self, event: Event, status: Status = no_status) -> list[Reply]:
         """Handle one event in the person's turn and return the replies to send, in order.
@@ -131,6 +140,12 @@ class Conversation:
         raise TypeError(f"not an event: {event!r}")
 
     async def _text(self, person: Person, text: str, status: Status, slot: Turn) -> list[Reply]:
+        pending = self._slow_choices.pop(person, None)
+        if pending is not None and (choice := parse_choice(text)) is not None:
+            if choice == "cancel":
+                return [TextReply(wording.SLOW_CANCELLED)]
+            method = "optimization" if choice == "start" else "global_direction"
+            return await self._edit(person, pending.edit, status, slot, method=method)
         parsed = dialog.parse(text)
         match parsed:
             case dialog.Refusal(message=message):
@@ -163,6 +178,7 @@ class Conversation:
                 return [TextReply(wording.FORGET_ASK)]
             case dialog.ForgetConfirm():
                 count = await asyncio.to_thread(self.store.forget, person)
+                self.pictures.forget(person)
                 return [TextReply(wording.forgotten(count))]
         raise TypeError(f"unhandled message kind: {parsed!r}")
 
@@ -192,22 +208,31 @@ class Conversation:
     async def _photo(self, person: Person, data: bytes) -> list[Reply]:
         inverted = await self.engine.invert(data, caller=person)
         name = await self.generator_name()
-        image = await self.engine.render(LatentState(inverted.w_plus), caller=person)  # before anything is stored
+        image = await self._render(LatentState(inverted.w_plus), person)  # before anything is stored
         summary = await asyncio.to_thread(self.store.start, person, inverted.w_plus, name)
         return [_result(image, wording.photo_ready(inverted.notes), summary)]
 
-    async def _edit(self, person: Person, edit: dialog.Edit, status: Status, slot: Turn) -> list[Reply]:
+    async def _edit(
+        self, person: Person, edit: dialog.Edit, status: Status, slot: Turn, *, method: MethodChoice = "auto"
+    ) -> list[Reply]:
+        """Route and apply an edit; a long optimization on a CPU is asked about first (`slow_choice`)."""
         current = await self._current(person)
         instruction = Instruction(edit.target, edit.neutral, edit.strength)
         relay = _ProgressRelay(status, slot)
         try:
-            result = await self.engine.edit(_latent_state(current), instruction, caller=person, on_progress=relay)
+            result = await self.engine.edit(
+                _latent_state(current), instruction, caller=person, on_progress=relay, method=method,
+                ask_first=method == "auto",
+            )
+        except SlowEdit as slow:
+            self._slow_choices[person] = PendingSlowEdit(edit, slow.estimated_s)
+            return [TextReply(wording.slow_choice(edit.text, slow.estimated_s))]
         finally:
             await relay.flush()
         new = NewEdit(
             text=edit.text,
             instruction=_dump_instruction(instruction),
-            method=result.method,
+            method=result.route.method,
             reason=result.reason,
             strength=result.strength,
             step_kind=result.step.kind,
@@ -256,15 +281,15 @@ class Conversation:
                 after = True
                 continue
             info = infos[stored.edit_id]
-            if after and info.method == "mapper":
+            if after and stored.method is Method.MAPPER:
                 result = await self.engine.edit(
                     LatentState(base, tuple(steps)), _load_instruction(info.instruction, info.text), caller=person,
-                    method="mapper",
+                    method=Method.MAPPER.value,
                 )
                 replacements[stored.edit_id] = result.step.array
-                steps.append(Step(result.step.kind, result.step.array * np.float32(stored.scale)))
+                steps.append(Step(result.step.kind, result.step.array * np.float32(stored.scale), stored.method))
             else:
-                steps.append(Step(stored.kind.value, stored.to_numpy()))
+                steps.append(Step(stored.kind, stored.to_numpy(), stored.method))
         summary, image = await self._change(
             person, lambda unit: unit.drop_edit(dropped.id, replacements), current.revision
         )
@@ -277,13 +302,16 @@ class Conversation:
         current = await self._current(person)
         state = _latent_state(current)
         infos = {edit.id: edit for edit in summary.edits}
-        frames = [(await self.engine.render(LatentState(state.w_plus), caller=person, preview=True), "photo")]
+        frames = [(await self._render(LatentState(state.w_plus), person, preview=True), "photo")]
         for i, stored in enumerate(current.steps, start=1):
-            image = await self.engine.render(LatentState(state.w_plus, state.steps[:i]), caller=person, preview=True)
+            image = await self._render(LatentState(state.w_plus, state.steps[:i]), person, preview=True)
             info = infos[stored.edit_id]
             # "x", not "×": the font the picture is drawn with has no ×.
             frames.append((image, info.text if stored.scale == 1 else f"{info.text} x{stored.scale:.2g}"))
-        strip = pictures.history_strip(frames)
+        key = derived_key("history", *((f.key, label) for f, label in frames))
+        strip = self.pictures.get(key) or self.pictures.put(
+            key, Picture(pictures.history_strip([(f.image, label) for f, label in frames]), key), person
+        )
         undone = [edit.text for edit in summary.edits if not edit.active]
         name = f"history-{current.session_id}-{current.version}"
         return [_image(strip, wording.history(len(current.steps), undone), name, ())]
@@ -291,14 +319,17 @@ class Conversation:
     async def _compare(self, person: Person) -> list[Reply]:
         current = await self._current(person)
         state = _latent_state(current)
-        before = await self.engine.render(LatentState(state.w_plus), caller=person)
-        after = await self.engine.render(state, caller=person)
-        image = pictures.side_by_side(before, after)
+        before = await self._render(LatentState(state.w_plus), person)
+        after = await self._render(state, person)
+        key = derived_key("compare", before.key, after.key)
+        image = self.pictures.get(key) or self.pictures.put(
+            key, Picture(pictures.side_by_side(before.image, after.image), key), person
+        )
         return [_image(image, "Before and after.", f"compare-{current.session_id}-{current.version}", ())]
 
     async def _change(
         self, person: Person, change: Callable[[SessionUnit], object], expect: Revision | None
-    ) -> tuple[SessionSummary, np.ndarray]:
+    ) -> tuple[SessionSummary, Picture]:
         """Make one change to the session and render its result, storing it only once the picture exists.
 
         The change runs twice: first in a transaction that is rolled back (to learn the new state), then,
@@ -308,7 +339,7 @@ class Conversation:
         state, base = await asyncio.to_thread(self._dry_run, person, change, expect)
         if state.generator != await self.generator_name():
             raise StalePhoto(state.generator)
-        image = await self.engine.render(_latent_state(state), caller=person)
+        image = await self._render(_latent_state(state), person)
 
         def commit() -> SessionSummary:
             with self.store.unit(person, expect=base) as unit:
@@ -316,6 +347,16 @@ class Conversation:
                 return unit.summary()
 
         return await asyncio.to_thread(commit), image
+
+    async def _render(self, state: LatentState, person: Person, *, preview: bool = False) -> Picture:
+        """The picture of `state`, from the cache when it was drawn before (see `PictureCache`)."""
+        steps = ((step.kind, step.array) for step in state.steps)
+        key = picture_key(state.w_plus, steps, "preview" if preview else "full", await self.generator_name())
+        cached = self.pictures.get(key)
+        if cached is not None:
+            return cached
+        image = await self.engine.render(state, caller=person, preview=preview)
+        return self.pictures.put(key, Picture(image, key), person)
 
     def _dry_run(
         self, person: Person, change: Callable[[SessionUnit], object], expect: Revision | None
@@ -412,18 +453,18 @@ def _guarded(status: Status) -> Status:
 def _latent_state(current: CurrentState) -> LatentState:
     return LatentState(
         current.latent.to_numpy().astype(np.float32, copy=False),
-        tuple(Step(s.kind.value, s.to_numpy().astype(np.float32, copy=False)) for s in current.steps),
+        tuple(Step(s.kind, s.to_numpy().astype(np.float32, copy=False), s.method) for s in current.steps),
     )
 
 
-def _result(image: np.ndarray, caption: str, summary: SessionSummary) -> ImageReply:
+def _result(image: Picture, caption: str, summary: SessionSummary) -> ImageReply:
     """A result picture with buttons tied to the session version it shows."""
     name = f"photo-{summary.session_id}-v{summary.version}"
     return _image(image, caption, name, buttons_for(summary.session_id, summary.version))
 
 
-def _image(image, caption: str, name: str, buttons) -> ImageReply:
-    return ImageReply(pictures.jpeg_bytes(image), pictures.png_bytes(image), caption, f"{name}.png", tuple(buttons))
+def _image(image: Picture, caption: str, name: str, buttons) -> ImageReply:
+    return ImageReply(image.jpeg(), image.png(), caption, f"{name}.png", tuple(buttons))
 
 
 def _where(summary: SessionSummary) -> str:

@@ -11,7 +11,7 @@ from engine.service.engine import (
     join_styles,
     split_styles,
 )
-from engine.service.errors import Cancelled, EngineBusy, EngineError, EngineOutOfMemory
+from engine.service.errors import Cancelled, EngineBusy, EngineError, EngineOutOfMemory, SlowEdit
 from engine.service.models import ModelSet, ModelsMissing, demo_models, load_models, pick_device
 
 __all__ = [
@@ -27,6 +27,7 @@ __all__ = [
     "ModelSet",
     "ModelsMissing",
     "Progress",
+    "SlowEdit",
     "Step",
     "demo_models",
     "join_styles",
