@@ -172,6 +172,7 @@ class Conversation:
             case dialog.ForgetConfirm():
                 count = await asyncio.to_thread(self.store.forget, person)
                 self.pictures.forget(person)
+                self._slow_choices.pop(person, None)
                 return [TextReply(wording.forgotten(count))]
         raise TypeError(f"unhandled message kind: {parsed!r}")
 
@@ -295,9 +296,9 @@ class Conversation:
         current = await self._current(person)
         state = _latent_state(current)
         infos = {edit.id: edit for edit in summary.edits}
-        frames = [(await self._render(LatentState(state.w_plus), person, preview=True), "photo")]
+        frames = [(await self._thumbnail(LatentState(state.w_plus), person), "photo")]
         for i, stored in enumerate(current.steps, start=1):
-            image = await self._render(LatentState(state.w_plus, state.steps[:i]), person, preview=True)
+            image = await self._thumbnail(LatentState(state.w_plus, state.steps[:i]), person)
             info = infos[stored.edit_id]
             # "x", not "×": the font the picture is drawn with has no ×.
             frames.append((image, info.text if stored.scale == 1 else f"{info.text} x{stored.scale:.2g}"))
@@ -338,13 +339,21 @@ class Conversation:
 
     async def _render(self, state: LatentState, person: Person, *, preview: bool = False) -> Picture:
         """The picture of `state`, from the cache when it was drawn before (see `PictureCache`)."""
-        steps = ((step.kind, step.array) for step in state.steps)
-        key = picture_key(state.w_plus, steps, "preview" if preview else "full", await self.generator_name())
+        key = await self._key(state, preview)
         cached = self.pictures.get(key)
         if cached is not None:
             return cached
         image = await self.engine.render(state, caller=person, preview=preview)
         return self.pictures.put(key, Picture(image, key), person)
+
+    async def _thumbnail(self, state: LatentState, person: Person) -> Picture:
+        """A picture of `state` for the history strip: the full-size one when it was shown already (the strip
+        shrinks it anyway), else a cheap preview."""
+        return self.pictures.get(await self._key(state, False)) or await self._render(state, person, preview=True)
+
+    async def _key(self, state: LatentState, preview: bool) -> str:
+        steps = ((step.kind, step.array) for step in state.steps)
+        return picture_key(state.w_plus, steps, "preview" if preview else "full", await self.generator_name())
 
     async def _current(self, person: Person) -> CurrentState:
         current = await asyncio.to_thread(self.store.current, person)
