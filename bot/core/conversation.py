@@ -34,6 +34,8 @@ from bot.core.events import (
     buttons_for,
     no_status,
 )
+from bot.core.picture_cache import Picture, PictureCache, derived_key, picture_key
+from bot.core.slow_choice import PendingSlowEdit, parse_choice
 from bot.core.turns import Turn, Turns
 from bot.sessions import (
     ConcurrentEdit,
@@ -43,12 +45,13 @@ from bot.sessions import (
     Person,
     Revision,
     SessionError,
+    SessionPhoto,
     SessionStore,
     SessionSummary,
     SessionUnit,
 )
 from bot.sessions import config as session_config
-from engine.editing import Instruction, NoRoute, PromptError
+from engine.editing import Instruction, MethodChoice, NoRoute, PromptError
 from engine.inversion import InversionError
 from engine.service import (
     Cancelled,
@@ -59,8 +62,10 @@ from engine.service import (
     ModelsMissing,
     ModelsNotReady,
     Progress,
+    SlowEdit,
     Step,
 )
+from engine.values import Method
 
 log = logging.getLogger(__name__)
 
@@ -78,6 +83,8 @@ class Conversation:
         generator: the name sessions record for their latents; default: from the loaded models.
         retention: how long idle sessions are kept, for /privacy; default: the store's configuration.
         long_wait_s: a message waiting behind one that has run this long gets a "still working" status.
+        picture_cache: pictures already drawn (default: a new `PictureCache`), so states shown again are
+            not drawn again.
 
     Every picture answered is the person's own photo with the edited face blended in (see `photos`);
     `face_files` also attaches the face crop to each (the local chat sets it).
@@ -91,13 +98,16 @@ class Conversation:
         generator: str | None = None,
         retention: timedelta | None = None,
         long_wait_s: float = 2.0,
+        picture_cache: PictureCache | None = None,
     ) -> None:
         self.engine = engine
+        self.pictures = picture_cache if picture_cache is not None else PictureCache()
         self.store = store
         self._generator = generator
         self._retention = retention
         self.turns = Turns(long_wait_s)
         self.face_files = False
+        self._slow_choices: dict[Person, PendingSlowEdit] = {}  # asked before a long optimization
 
     async def handle(self, event: Event, status: Status = no_status) -> list[Reply]:
         """Handle one event in the person's turn and return the replies to send, in order.
@@ -130,6 +140,12 @@ class Conversation:
         raise TypeError(f"not an event: {event!r}")
 
     async def _text(self, person: Person, text: str, status: Status, slot: Turn) -> list[Reply]:
+        pending = self._slow_choices.pop(person, None)
+        if pending is not None and (choice := parse_choice(text)) is not None:
+            if choice == "cancel":
+                return [TextReply(wording.SLOW_CANCELLED)]
+            method = "optimization" if choice == "start" else "global_direction"
+            return await self._edit(person, pending.edit, status, slot, method=method)
         parsed = dialog.parse(text)
         match parsed:
             case dialog.Refusal(message=message):
@@ -162,6 +178,8 @@ class Conversation:
                 return [TextReply(wording.FORGET_ASK)]
             case dialog.ForgetConfirm():
                 count = await asyncio.to_thread(self.store.forget, person)
+                self.pictures.forget(person)
+                self._slow_choices.pop(person, None)
                 return [TextReply(wording.forgotten(count))]
         raise TypeError(f"unhandled message kind: {parsed!r}")
 
@@ -193,11 +211,10 @@ class Conversation:
     async def _photo(self, person: Person, data: bytes) -> list[Reply]:
         inverted = await self.engine.invert(data, caller=person)
         name = await self.generator_name()
-        image = await self.engine.render(LatentState(inverted.w_plus), caller=person)  # before anything is stored
-        reference, notes = await self._first_look(person, inverted, image)
-        frame = photos.from_inverted(inverted, reference)
-        picture = await asyncio.to_thread(photos.picture, frame, image, face_file=self.face_files)
+        image = await self._render(LatentState(inverted.w_plus), person)  # before anything is stored
+        reference, notes = await self._first_look(person, inverted, image.image)
         kept = photos.to_record(inverted, reference)
+        picture = await asyncio.to_thread(self._in_photo, person, kept, image)
         summary = await asyncio.to_thread(self.store.start, person, inverted.w_plus, name, photo=kept)
         return [_result(picture, wording.photo_ready(tuple(notes)), summary)]
 
@@ -216,7 +233,7 @@ class Conversation:
         """One more line when the edited face no longer looks like the same person; else nothing."""
         if picture.reference is None:
             return ""
-        embedding = await self.engine.identity(picture.face, caller=person)
+        embedding = await self.engine.identity(picture.face.image, caller=person)
         if embedding is None or photos.similarity(embedding, picture.reference) >= photos.EDIT_FLOOR:
             return ""
         return "\n" + wording.IDENTITY_CHANGED
@@ -224,21 +241,30 @@ class Conversation:
     async def _face_only(self, person: Person) -> list[Reply]:
         """The "Face only" button: the aligned crop of the current picture, as the engine drew it."""
         current = await self._current(person)
-        image = await self.engine.render(_latent_state(current), caller=person)
+        image = await self._render(_latent_state(current), person)
         return [_image(image, wording.FACE_ONLY, f"face-{current.session_id}-v{current.version}", ())]
 
-    async def _edit(self, person: Person, edit: dialog.Edit, status: Status, slot: Turn) -> list[Reply]:
+    async def _edit(
+        self, person: Person, edit: dialog.Edit, status: Status, slot: Turn, *, method: MethodChoice = "auto"
+    ) -> list[Reply]:
+        """Route and apply an edit; a long optimization on a CPU is asked about first (`slow_choice`)."""
         current = await self._current(person)
         instruction = Instruction(edit.target, edit.neutral, edit.strength)
         relay = _ProgressRelay(status, slot)
         try:
-            result = await self.engine.edit(_latent_state(current), instruction, caller=person, on_progress=relay)
+            result = await self.engine.edit(
+                _latent_state(current), instruction, caller=person, on_progress=relay, method=method,
+                ask_first=method == "auto",
+            )
+        except SlowEdit as slow:
+            self._slow_choices[person] = PendingSlowEdit(edit, slow.estimated_s)
+            return [TextReply(wording.slow_choice(edit.text, slow.estimated_s))]
         finally:
             await relay.flush()
         new = NewEdit(
             text=edit.text,
             instruction=_dump_instruction(instruction),
-            method=result.method,
+            method=result.route.method,
             reason=result.reason,
             strength=result.strength,
             step_kind=result.step.kind,
@@ -288,15 +314,15 @@ class Conversation:
                 after = True
                 continue
             info = infos[stored.edit_id]
-            if after and info.method == "mapper":
+            if after and stored.method is Method.MAPPER:
                 result = await self.engine.edit(
                     LatentState(base, tuple(steps)), _load_instruction(info.instruction, info.text), caller=person,
-                    method="mapper",
+                    method=Method.MAPPER.value,
                 )
                 replacements[stored.edit_id] = result.step.array
-                steps.append(Step(result.step.kind, result.step.array * np.float32(stored.scale)))
+                steps.append(Step(result.step.kind, result.step.array * np.float32(stored.scale), stored.method))
             else:
-                steps.append(Step(stored.kind.value, stored.to_numpy()))
+                steps.append(Step(stored.kind, stored.to_numpy(), stored.method))
         summary, image = await self._change(
             person, lambda unit: unit.drop_edit(dropped.id, replacements), current.revision
         )
@@ -312,13 +338,16 @@ class Conversation:
         current = await self._current(person)
         state = _latent_state(current)
         infos = {edit.id: edit for edit in summary.edits}
-        frames = [(await self.engine.render(LatentState(state.w_plus), caller=person, preview=True), "photo")]
+        frames = [(await self._thumbnail(LatentState(state.w_plus), person), "photo")]
         for i, stored in enumerate(current.steps, start=1):
-            image = await self.engine.render(LatentState(state.w_plus, state.steps[:i]), caller=person, preview=True)
+            image = await self._thumbnail(LatentState(state.w_plus, state.steps[:i]), person)
             info = infos[stored.edit_id]
             # "x", not "×": the font the picture is drawn with has no ×.
             frames.append((image, info.text if stored.scale == 1 else f"{info.text} x{stored.scale:.2g}"))
-        strip = pictures.history_strip(frames)
+        key = derived_key("history", *((f.key, label) for f, label in frames))
+        strip = self.pictures.get(key) or self.pictures.put(
+            key, Picture(pictures.history_strip([(f.image, label) for f, label in frames]), key), person
+        )
         undone = [edit.text for edit in summary.edits if not edit.active]
         name = f"history-{current.session_id}-{current.version}"
         return [_image(strip, wording.history(len(current.steps), undone), name, ())]
@@ -326,9 +355,12 @@ class Conversation:
     async def _compare(self, person: Person) -> list[Reply]:
         current = await self._current(person)
         state = _latent_state(current)
-        before = await self.engine.render(LatentState(state.w_plus), caller=person)
-        after = await self.engine.render(state, caller=person)
-        image = pictures.side_by_side(before, after)
+        before = await self._render(LatentState(state.w_plus), person)
+        after = await self._render(state, person)
+        key = derived_key("compare", before.key, after.key)
+        image = self.pictures.get(key) or self.pictures.put(
+            key, Picture(pictures.side_by_side(before.image, after.image), key), person
+        )
         return [_image(image, "Before and after.", f"compare-{current.session_id}-{current.version}", ())]
 
     async def _change(
@@ -343,14 +375,41 @@ class Conversation:
         preview = await asyncio.to_thread(self.store.preview, person, change, expect=expect)
         if preview.state.generator != await self.generator_name():
             raise StalePhoto(preview.state.generator)
-        image = await self.engine.render(_latent_state(preview.state), caller=person)
-        picture = await asyncio.to_thread(self._picture, person, image)
+        image = await self._render(_latent_state(preview.state), person)
+        picture = await asyncio.to_thread(lambda: self._in_photo(person, self.store.photo(person), image))
         summary = await asyncio.to_thread(self.store.change, person, change, expect=preview.revision)
         return summary, picture
 
-    def _picture(self, person: Person, face: np.ndarray) -> photos.Picture:
-        """`face` in the person's kept photo (worker thread: reads the store, decodes, pastes)."""
-        return photos.picture(photos.from_record(self.store.photo(person)), face, face_file=self.face_files)
+    def _in_photo(self, person: Person, record: SessionPhoto | None, face: Picture) -> photos.Picture:
+        """`face` in the person's kept photo, from the cache when pasted before (worker thread: decodes, pastes).
+
+        Sessions without a kept photo are answered with the crop."""
+        if record is None:
+            return photos.Picture(face, face, None, self.face_files)
+        key = derived_key("in-photo", face.key, photos.record_key(record))
+        shown = self.pictures.get(key)
+        if shown is None:
+            pasted = photos.from_record(record).around(face.image)
+            shown = self.pictures.put(key, Picture(pasted, key), person)
+        return photos.Picture(shown, face, photos.identity_of(record), self.face_files)
+
+    async def _render(self, state: LatentState, person: Person, *, preview: bool = False) -> Picture:
+        """The picture of `state`, from the cache when it was drawn before (see `PictureCache`)."""
+        key = await self._key(state, preview)
+        cached = self.pictures.get(key)
+        if cached is not None:
+            return cached
+        image = await self.engine.render(state, caller=person, preview=preview)
+        return self.pictures.put(key, Picture(image, key), person)
+
+    async def _thumbnail(self, state: LatentState, person: Person) -> Picture:
+        """A picture of `state` for the history strip: the full-size one when it was shown already (the strip
+        shrinks it anyway), else a cheap preview."""
+        return self.pictures.get(await self._key(state, False)) or await self._render(state, person, preview=True)
+
+    async def _key(self, state: LatentState, preview: bool) -> str:
+        steps = ((step.kind, step.array) for step in state.steps)
+        return picture_key(state.w_plus, steps, "preview" if preview else "full", await self.generator_name())
 
     async def _current(self, person: Person) -> CurrentState:
         current = await asyncio.to_thread(self.store.current, person)
@@ -438,7 +497,7 @@ def _guarded(status: Status) -> Status:
 def _latent_state(current: CurrentState) -> LatentState:
     return LatentState(
         current.latent.to_numpy().astype(np.float32, copy=False),
-        tuple(Step(s.kind.value, s.to_numpy().astype(np.float32, copy=False)) for s in current.steps),
+        tuple(Step(s.kind, s.to_numpy().astype(np.float32, copy=False), s.method) for s in current.steps),
     )
 
 
@@ -447,12 +506,12 @@ def _result(picture: photos.Picture, caption: str, summary: SessionSummary) -> I
     name = f"photo-{summary.session_id}-v{summary.version}"
     reply = _image(picture.shown, caption, name, buttons_for(summary.session_id, summary.version))
     if picture.face_file and picture.in_photo:
-        return dataclasses.replace(reply, face_png=pictures.png_bytes(picture.face))
+        return dataclasses.replace(reply, face_png=picture.face.png())
     return reply
 
 
-def _image(image, caption: str, name: str, buttons) -> ImageReply:
-    return ImageReply(pictures.jpeg_bytes(image), pictures.png_bytes(image), caption, f"{name}.png", tuple(buttons))
+def _image(image: Picture, caption: str, name: str, buttons) -> ImageReply:
+    return ImageReply(image.jpeg(), image.png(), caption, f"{name}.png", tuple(buttons))
 
 
 def _where(summary: SessionSummary) -> str:

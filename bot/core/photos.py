@@ -12,11 +12,13 @@ changed who the picture looks like.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import dataclass
 
 import numpy as np
 
+from bot.core.picture_cache import Picture as CachedPicture
 from bot.sessions import SessionPhoto
 from engine.inversion import FacePlacement, paste_back
 from engine.inversion.keep import decode_kept
@@ -67,15 +69,19 @@ def from_record(record: SessionPhoto | None) -> PhotoFrame | None:
     if (pixels.shape[1], pixels.shape[0]) != placement.transform.image_size:
         raise ValueError(f"the kept photo is {pixels.shape[1]}×{pixels.shape[0]}, its placement is for "
                          f"{placement.transform.image_size}")
-    identity = None if record.identity is None else decode_identity(record.identity)
-    return PhotoFrame(pixels, placement, record.faces, identity)
+    return PhotoFrame(pixels, placement, record.faces, identity_of(record))
 
 
-def from_inverted(inverted: Inverted, identity: np.ndarray | None) -> PhotoFrame | None:
-    """The frame of a photo just inverted (no round trip through the store)."""
-    if inverted.photo is None or inverted.placement is None:
-        return None
-    return PhotoFrame(inverted.photo.pixels, inverted.placement, inverted.faces, identity)
+def identity_of(record: SessionPhoto) -> np.ndarray | None:
+    """The session's identity reference (None without ArcFace)."""
+    return None if record.identity is None else decode_identity(record.identity)
+
+
+def record_key(record: SessionPhoto) -> str:
+    """A content key for a kept photo and its placement: pictures pasted into it are cached under it."""
+    digest = hashlib.blake2b(record.data, digest_size=20)
+    digest.update(record.placement.encode())
+    return digest.hexdigest()
 
 
 def encode_identity(embedding: np.ndarray) -> bytes:
@@ -96,18 +102,11 @@ def similarity(a: np.ndarray, b: np.ndarray) -> float:
 class Picture:
     """One answer's picture: what the person sees (their photo with the face, or the crop) and the crop."""
 
-    shown: np.ndarray                     # uint8 [H, W, 3]
-    face: np.ndarray                      # the aligned crop the engine drew, uint8 [S, S, 3]
+    shown: CachedPicture                  # uint8 [H, W, 3] with its encodings
+    face: CachedPicture                   # the aligned crop the engine drew, uint8 [S, S, 3]
     reference: np.ndarray | None = None   # the session's identity reference, for the identity watch
     face_file: bool = False               # also attach the crop as a file of its own (the local chat)
 
     @property
     def in_photo(self) -> bool:
         return self.shown is not self.face
-
-
-def picture(frame: PhotoFrame | None, face: np.ndarray, *, face_file: bool = False) -> Picture:
-    """The answer for `face`: pasted into the kept photo when there is one (CPU work: run it off the loop)."""
-    if frame is None:
-        return Picture(face, face, None, face_file)
-    return Picture(frame.around(face), face, frame.identity, face_file)

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import re
 from datetime import timedelta
 
 from engine.service import EditResult, EngineBusy
+from engine.values import Method
 
 HELP = (
     "Send me a photo with a face, then tell me what to change, in plain words:\n"
@@ -67,18 +67,14 @@ def forgotten(count: int) -> str:
 
 def how(result: EditResult) -> str:
     """One short line on what the engine did: "global direction, 37 channels, strength 4.1"."""
-    if result.method == "mapper":
-        name = re.search(r"mapper '([^']+)'", result.reason)
-        return f"latent mapper '{name.group(1) if name else result.prompt}'" + _strength(result.strength, 1.0)
-    if result.method == "global_direction":
-        channels = re.search(r"(\d+) channels", result.reason)
-        count = f", {channels.group(1)} channels" if channels else ""
+    route = result.route
+    if route.method is Method.MAPPER:
+        return f"latent mapper '{route.mapper or result.prompt}'" + _strength(result.strength, 1.0)
+    if route.method is Method.GLOBAL_DIRECTION:
+        count = f", {route.channels} channels" if route.channels is not None else ""
         return f"global direction{count}, strength {result.strength:.2g}"
-    if result.method == "optimization":
-        steps = result.details.get("steps")
-        counted = f", {int(steps)} steps" if steps else ""
-        return f"optimization{counted}, {result.seconds:.0f} s"
-    return result.method
+    counted = f", {route.steps} steps" if route.steps else ""
+    return f"optimization{counted}, {result.seconds:.0f} s"
 
 
 def _strength(value: float, default: float) -> str:
@@ -111,6 +107,19 @@ def waiting() -> str:
 
 def optimizing(step: int, total: int) -> str:
     return f"No quick method fits, so I'm optimizing: step {step} of {total}..."
+
+
+SLOW_CANCELLED = "OK, cancelled; your picture is as it was."
+
+
+def slow_choice(text: str, estimated_s: float) -> str:
+    minutes = max(round(estimated_s / 60), 1)
+    wait = "about a minute" if minutes == 1 else f"about {minutes} minutes"
+    return (
+        f"No quick method fits \"{text}\", and optimizing it would take {wait} on this machine.\n"
+        "Reply \"start\" to run it anyway, \"global\" to use a quick global direction instead "
+        "(it may change less, or other things too), or \"cancel\"."
+    )
 
 
 def optimization_queued(position: int, wait_s: float) -> str:

@@ -22,6 +22,8 @@ from sqlalchemy import (
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from engine.values import STEP_KIND_NAMES
+
 # Constraint names are part of the schema that migrations must reproduce, so they are derived, not random.
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -30,8 +32,6 @@ NAMING_CONVENTION = {
     "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
     "pk": "pk_%(table_name)s",
 }
-
-STEP_KINDS = ("w_plus", "style")
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -114,7 +114,7 @@ class Edit(Base):
         UniqueConstraint("session_id", "seq"),
         CheckConstraint("seq > 0", name="seq_positive"),
         CheckConstraint("scale > 0", name="scale_positive"),
-        CheckConstraint("step_kind IN ('w_plus', 'style')", name="step_kind"),
+        CheckConstraint(f"step_kind IN ({', '.join(map(repr, STEP_KIND_NAMES))})", name="step_kind"),
     )
 
 

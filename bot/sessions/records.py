@@ -5,23 +5,18 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 from datetime import datetime
-from enum import StrEnum
 
 import numpy as np
 
 from bot.sessions.arrays import StoredArray
 from bot.sessions.errors import InvalidEdit
+from engine.values import METHOD_NAMES, STEP_KIND_NAMES, Method, StepKind
 
 MAX_STEP_BYTES = 256 * 1024  # a W+ step at 1024 px is 36 KB, a StyleSpace step 36 KB
 MAX_LATENT_BYTES = 1024 * 1024
 MAX_PHOTO_BYTES = 16 * 1024 * 1024  # a kept copy is ≤ 2048 px: about 0.2–1.5 MB as a JPEG
 MAX_PLACEMENT_CHARS = 16 * 1024
 MAX_IDENTITY_BYTES = 8 * 1024  # an ArcFace embedding: 512 float16 = 1 kB, float32 = 2 kB
-
-
-class StepKind(StrEnum):
-    W_PLUS = "w_plus"  # added to the photo's W+ latent, float32 [num_ws, 512]
-    STYLE = "style"  # added to the style vectors, all layers concatenated, float32 [sum of channels]
 
 
 @dataclass(frozen=True)
@@ -69,7 +64,7 @@ class NewEdit:
 
     text: str
     instruction: str
-    method: str
+    method: Method
     reason: str
     strength: float
     step_kind: StepKind
@@ -79,14 +74,17 @@ class NewEdit:
         try:
             kind = StepKind(self.step_kind)
         except ValueError:
-            raise InvalidEdit(f"Unknown step kind {self.step_kind!r}; expected 'w_plus' or 'style'.") from None
-        if not self.method or len(self.method) > 32:
-            raise InvalidEdit("The edit method must be a name of 1 to 32 characters.")
+            raise InvalidEdit(
+                f"Unknown step kind {self.step_kind!r}; expected one of {', '.join(STEP_KIND_NAMES)}."
+            ) from None
+        if self.method not in METHOD_NAMES:
+            raise InvalidEdit(f"Unknown edit method {self.method!r}; expected one of {', '.join(METHOD_NAMES)}.")
         if not math.isfinite(float(self.strength)):
             raise InvalidEdit(f"The edit strength must be a finite number, not {self.strength!r}.")
         step = StoredArray.coerce(self.step)
         check_step(kind, step)
         object.__setattr__(self, "step_kind", kind)
+        object.__setattr__(self, "method", Method(self.method))
         object.__setattr__(self, "strength", float(self.strength))
         object.__setattr__(self, "step", step)
 
@@ -157,6 +155,7 @@ class EditStep:
     kind: StepKind
     step: StoredArray
     scale: float
+    method: Method  # how the step was made (a W+ step may come from a mapper or an optimization)
 
     def to_numpy(self) -> np.ndarray:
         """The step as applied: stored step times the "more"/"less" scale."""

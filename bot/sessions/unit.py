@@ -24,6 +24,7 @@ from bot.sessions.records import (
     check_scale,
     check_step,
 )
+from engine.values import Method
 
 
 class SessionUnit:
@@ -207,7 +208,7 @@ def edit_info(edit: Edit | Row, index: int, active: bool) -> EditInfo:
 
 def build_current(orm: Session, row: ChatSession) -> CurrentState:
     edits = orm.execute(
-        select(Edit.id, Edit.step_kind, Edit.step, Edit.step_shape, Edit.step_dtype, Edit.scale)
+        select(Edit.id, Edit.step_kind, Edit.step, Edit.step_shape, Edit.step_dtype, Edit.scale, Edit.method)
         .where(Edit.session_id == row.id, Edit.seq <= row.position)
         .order_by(Edit.seq)
     ).all()
@@ -222,6 +223,7 @@ def build_current(orm: Session, row: ChatSession) -> CurrentState:
                 kind=StepKind(edit.step_kind),
                 step=StoredArray(bytes(edit.step), decode_shape(edit.step_shape), edit.step_dtype),
                 scale=edit.scale,
+                method=Method(edit.method),
             )
             for edit in edits
         ),

@@ -16,6 +16,7 @@ from engine.editing.optimization import DEFAULT_SETTINGS, IdLoss, OptimizationSe
 from engine.editing.registry import MapperRegistry
 from engine.editing.router import DEFAULT_NEUTRAL, Instruction, MethodChoice, Route, Router
 from engine.editing.text import CLIPLoss, TextEncoder
+from engine.values import Method
 
 
 class Editor:
@@ -45,6 +46,11 @@ class Editor:
         self.id_loss = id_loss
         self.settings = settings
         self.router = router or Router(self.text, mappers, tables, similarity_threshold=similarity_threshold)
+
+    def warm_up(self) -> None:
+        """Embed the default neutral text now (at load), so a new prompt pays only for its own templates."""
+        if self.text is not None and self.tables is not None:
+            self.text.ensemble(DEFAULT_NEUTRAL)
 
     def route(self, instruction: Instruction, method: MethodChoice = "auto") -> Route:
         """Which method serves `instruction` and why (see `Router.route`); a mapper that would have served
@@ -95,11 +101,11 @@ class Editor:
     ) -> Edit:
         factor = 1.0 if instruction.strength is None else float(instruction.strength)
         prompt = instruction.target
-        if route.method == "mapper":
+        if route.method is Method.MAPPER:
             device = self.generator.w_avg.device
             mapper = self.mappers.load(route.mapper, device=str(device))
             return mapper_edit(self.generator, w_plus, mapper, strength=factor, reason=route.reason, prompt=prompt)
-        if route.method == "global_direction":
+        if route.method is Method.GLOBAL_DIRECTION:
             dt = self.text.direction(prompt, instruction.neutral or DEFAULT_NEUTRAL)
             direction = self.tables.offsets(dt, route.beta)
             return global_direction_edit(

@@ -12,8 +12,7 @@ import torch
 
 from engine.stylegan2 import Generator
 from engine.stylegan2.generator import NoiseMode
-
-Method = Literal["mapper", "global_direction", "optimization"]
+from engine.values import Method
 
 
 @dataclass(frozen=True)
@@ -36,6 +35,7 @@ class Edit:
     pending_mapper: str | None = None  # a mapper that would have served the prompt, being fetched for next time
 
     def __post_init__(self) -> None:
+        object.__setattr__(self, "method", Method(self.method))
         if (self.w_step is None) == (self.style_step is None):
             raise ValueError("an edit has either a W+ step or a StyleSpace step, not both and not neither")
         if self.w_step is not None and self.w_step.ndim != 2:

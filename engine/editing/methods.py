@@ -22,6 +22,7 @@ from engine.editing.mapper import MAPPER_STEP
 from engine.editing.optimization import DEFAULT_SETTINGS, IdLoss, OptimizationSettings, Progress, optimize_latent
 from engine.editing.text import CLIPLoss
 from engine.stylegan2 import Generator
+from engine.values import Method
 
 
 @dataclass(frozen=True)
@@ -45,7 +46,7 @@ def mapper_edit(
     ws = _single(generator, w_plus)
     with torch.no_grad():
         step = MAPPER_STEP * mapper(ws.unsqueeze(0).to(next(mapper.parameters()).device))[0]
-    return Edit("mapper", reason, w_step=step.to(ws), strength=strength, prompt=prompt)
+    return Edit(Method.MAPPER, reason, w_step=step.to(ws), strength=strength, prompt=prompt)
 
 
 def global_direction_edit(
@@ -65,7 +66,7 @@ def global_direction_edit(
     _single(generator, w_plus)
     if len(direction) != len(generator.style_layers):
         raise ValueError(f"the direction has {len(direction)} layers, the generator {len(generator.style_layers)}")
-    return Edit("global_direction", reason, style_step=tuple(direction), strength=strength, prompt=prompt)
+    return Edit(Method.GLOBAL_DIRECTION, reason, style_step=tuple(direction), strength=strength, prompt=prompt)
 
 
 def optimization_edit(
@@ -91,7 +92,7 @@ def optimization_edit(
     result = optimize_latent(
         generator, ws, objective.clip_loss, objective.text_features, id_loss, settings, progress, cancel, on_image
     )
-    return Edit("optimization", reason, w_step=result.w_step[0], strength=strength, prompt=prompt)
+    return Edit(Method.OPTIMIZATION, reason, w_step=result.w_step[0], strength=strength, prompt=prompt)
 
 
 def _single(generator: Generator, w_plus: torch.Tensor) -> torch.Tensor:

@@ -20,12 +20,13 @@ from typing import Literal
 from engine.editing.global_direction import DEFAULT_BETA, DirectionTables
 from engine.editing.registry import MapperRegistry
 from engine.editing.text import TextEncoder
+from engine.values import METHOD_NAMES, Method
 
 DEFAULT_NEUTRAL = "face"  # StyleCLIP's demo neutral text
 BETA_GRID = (0.30, 0.25, 0.20, 0.18, 0.15, 0.13, 0.12, 0.11, 0.10, 0.09, 0.08)
 
 
-MethodChoice = Literal["auto", "mapper", "global_direction", "optimization"]
+MethodChoice = Literal["auto", "mapper", "global_direction", "optimization"]  # "auto" or a `Method` value
 
 
 class NoRoute(ValueError):
@@ -45,13 +46,16 @@ class Instruction:
 class Route:
     """The router's choice and why."""
 
-    method: Literal["mapper", "global_direction", "optimization"]
+    method: Method
     reason: str
     mapper: str | None = None
     similarity: float | None = None
     beta: float | None = None
     num_channels: int | None = None
     pending_mapper: str | None = None  # a known mapper that would serve this prompt but is not installed yet
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "method", Method(self.method))
 
 
 class Router:
@@ -95,17 +99,17 @@ class Router:
                 "global_direction", "optimization"); `NoRoute` when the insisted one cannot serve.
         """
         route = self._route(instruction, method)
-        if method == "auto" and route.method != "mapper":
+        if method == "auto" and route.method is not Method.MAPPER:
             pending = self._pending_mapper(instruction)
             if pending is not None:
                 route = replace(route, pending_mapper=pending)
         return route
 
     def _route(self, instruction: Instruction, method: MethodChoice) -> Route:
-        if method not in ("auto", "mapper", "global_direction", "optimization"):
+        if method != "auto" and method not in METHOD_NAMES:
             raise ValueError(f"unknown method {method!r}")
         if method == "optimization":
-            return Route("optimization", "optimization: asked for")
+            return Route(Method.OPTIMIZATION, "optimization: asked for")
         notes = []
         if method in ("auto", "mapper"):
             mapper = self._match_mapper(instruction)
@@ -123,18 +127,18 @@ class Router:
             beta, count, tried = self._search_beta(dt)
             if beta is not None:
                 reason = f"global direction: {count} channels at β={beta:g}"
-                return Route("global_direction", reason, beta=beta, num_channels=count)
+                return Route(Method.GLOBAL_DIRECTION, reason, beta=beta, num_channels=count)
             notes.append(self._why_no_direction(tried))
         if method == "global_direction":
             raise NoRoute("global direction: " + notes[-1])
-        return Route("optimization", "optimization: " + "; ".join(notes))
+        return Route(Method.OPTIMIZATION, "optimization: " + "; ".join(notes))
 
     def _match_mapper(self, instruction: Instruction) -> Route | None:
         if self.mappers is None or not len(self.mappers):
             return None
         spec = self.mappers.by_alias(instruction.target)
         if spec is not None:
-            return Route("mapper", f"mapper '{spec.name}': '{instruction.target}' names it", mapper=spec.name)
+            return Route(Method.MAPPER, f"mapper '{spec.name}': '{instruction.target}' names it", mapper=spec.name)
         if self.text is None:
             return None
         prompt = self.text.plain(instruction.target)
@@ -146,7 +150,7 @@ class Router:
         if best_name is not None and best >= self.similarity_threshold:
             text = self.mappers.specs[best_name].text
             return Route(
-                "mapper",
+                Method.MAPPER,
                 f"mapper '{best_name}': text similarity {best:.2f} ≥ {self.similarity_threshold:g} to '{text}'",
                 mapper=best_name,
                 similarity=best,

@@ -138,7 +138,47 @@ def tokenize(clip_model: nn.Module, texts: list[str]) -> torch.Tensor:
 def encode_text(clip_model: nn.Module, texts: list[str]) -> torch.Tensor:
     """CLIP text embeddings [len(texts), embed_dim], float32, not normalised."""
     with torch.no_grad():
-        return clip_model.encode_text(tokenize(clip_model, texts)).float()
+        return encode_tokens(clip_model, tokenize(clip_model, texts)).float()
+
+
+def encode_tokens(clip_model: nn.Module, tokens: torch.Tensor) -> torch.Tensor:
+    """`clip_model.encode_text(tokens)`, computed only up to the batch's longest real sequence.
+
+    CLIP's text transformer is causal and its result is read at the end-of-text token (the largest id of
+    each row), so the padding after it never reaches the result: a template sentence of ~10 tokens costs
+    ~10 positions instead of 77. Models of another shape (test doubles) get their own `encode_text`.
+    """
+    blocks = _causal_blocks(clip_model)
+    if blocks is None:
+        return clip_model.encode_text(tokens)
+    eot = tokens.argmax(dim=-1)
+    length = int(eot.max()) + 1
+    dtype = clip_model.dtype
+    x = clip_model.token_embedding(tokens[:, :length]).type(dtype)
+    x = x + clip_model.positional_embedding[:length].type(dtype)
+    x = x.permute(1, 0, 2)  # NLD -> LND, as CLIP's blocks take it
+    mask = torch.full((length, length), float("-inf"), dtype=x.dtype, device=x.device).triu_(1)
+    for block in blocks:
+        h = block.ln_1(x)
+        x = x + block.attn(h, h, h, need_weights=False, attn_mask=mask)[0]
+        x = x + block.mlp(block.ln_2(x))
+    x = clip_model.ln_final(x.permute(1, 0, 2)).type(dtype)
+    return x[torch.arange(x.shape[0], device=x.device), eot] @ clip_model.text_projection
+
+
+def _causal_blocks(clip_model: nn.Module) -> list[nn.Module] | None:
+    """The residual attention blocks of an OpenAI CLIP text tower with its causal mask, else None."""
+    transformer = getattr(clip_model, "transformer", None)
+    blocks = list(getattr(transformer, "resblocks", ()))
+    parts = ("ln_1", "attn", "mlp", "ln_2", "attn_mask")
+    if not blocks or not all(hasattr(b, part) for b in blocks for part in parts):
+        return None
+    if not all(hasattr(clip_model, name) for name in ("token_embedding", "positional_embedding", "ln_final")):
+        return None
+    mask = blocks[0].attn_mask
+    if mask is None or mask.ndim != 2 or not torch.equal(torch.isinf(mask), torch.ones_like(mask).triu(1).bool()):
+        return None  # not the causal mask this shortcut relies on
+    return blocks
 
 
 def template_embedding(

@@ -11,7 +11,7 @@ from engine.service.engine import (
     join_styles,
     split_styles,
 )
-from engine.service.errors import Cancelled, EngineBusy, EngineError, EngineOutOfMemory, ModelsNotReady
+from engine.service.errors import Cancelled, EngineBusy, EngineError, EngineOutOfMemory, ModelsNotReady, SlowEdit
 from engine.service.models import ModelSet, ModelsMissing, demo_models, load_models, pick_device
 
 __all__ = [
@@ -28,6 +28,7 @@ __all__ = [
     "ModelsMissing",
     "ModelsNotReady",
     "Progress",
+    "SlowEdit",
     "Step",
     "demo_models",
     "join_styles",

@@ -28,22 +28,21 @@ from typing import Literal
 import numpy as np
 import torch
 
-from engine.editing import Edit, Instruction, MethodChoice, apply_edits
+from engine.editing import Edit, Instruction, MethodChoice, Route, apply_edits
 from engine.editing.optimization import EditCancelled
 from engine.identity import identity_embeddings
 from engine.images import to_uint8
 from engine.inversion import AlignedFace, FacePlacement, ImageLimits, KeptPhoto, align_face, crop_to_tensor, keep_photo
 from engine.service.batcher import MicroBatcher
-from engine.service.errors import Cancelled, ModelsNotReady
+from engine.service.errors import Cancelled, ModelsNotReady, SlowEdit
+from engine.service.estimates import StepTimes
 from engine.service.lane import JobContext, SlowLane
 from engine.service.models import ModelSet
 from engine.service.prepare import Preparation
 from engine.service.scheduler import DeviceScheduler
+from engine.values import EditRoute, Method, StepKind
 
 log = logging.getLogger(__name__)
-
-StepKind = Literal["w_plus", "style"]  # the values of the session store's StepKind
-
 
 @dataclass(frozen=True)
 class Step:
@@ -51,6 +50,12 @@ class Step:
 
     kind: StepKind
     array: np.ndarray
+    method: Method | None = None       # how it was made, when known
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "kind", StepKind(self.kind))
+        if self.method is not None:
+            object.__setattr__(self, "method", Method(self.method))
 
 
 @dataclass(frozen=True)
@@ -74,16 +79,27 @@ class Inverted:
 
 @dataclass(frozen=True)
 class EditResult:
-    """A new step and how it was made."""
+    """A new step and how it was made: the facts in `route`, the router's explanation in `reason`."""
 
     step: Step                         # strength included: store it as it is
-    method: str                        # "mapper", "global_direction", "optimization"
-    reason: str                        # the router's explanation
+    route: EditRoute
+    reason: str
     strength: float
     prompt: str
     seconds: float
-    details: dict[str, float] = field(default_factory=dict)  # e.g. channels, beta, steps run
-    pending_mapper: str | None = None  # the mapper that would have served this prompt: fetched for next time
+
+    @property
+    def method(self) -> Method:
+        return self.route.method
+
+
+@dataclass(frozen=True)
+class _Routed:
+    """What the edit queue gives back per request: the route, and the edit itself unless it is an
+    optimization (those run in the slow lane)."""
+
+    route: Route
+    edit: Edit | None = None
 
 
 @dataclass(frozen=True)
@@ -96,6 +112,10 @@ class Progress:
     preview: np.ndarray | None = None  # uint8 [H, W, 3], every `preview_every` steps
     queue_position: int = 0            # optimizations ahead of this one (0 once it runs)
     estimated_wait_s: float = 0.0
+
+
+Precision = Literal["fp16", "bf16"]
+_AUTOCAST_DTYPES = {"fp16": torch.float16, "bf16": torch.bfloat16}
 
 
 def default_max_batch() -> int:
@@ -115,6 +135,8 @@ class EngineConfig:
     slow_queue: int = 16               # optimizations waiting
     preview_resolution: int = 256
     preview_every: int = 20            # optimization steps between progress previews (0: none)
+    ask_above_s: float = 120.0         # `ask_first`: an optimization expected to take longer is asked about
+    autocast: Precision | None = None  # "fp16" / "bf16": renders and fast edits under torch.autocast
     limits: ImageLimits = field(default_factory=ImageLimits)
 
 
@@ -149,7 +171,9 @@ class Engine:
         self._encodes = MicroBatcher("photo", self._encode_batch, self._device_pool, self.scheduler, **limits)
         self._edits = MicroBatcher("edit", self._edit_batch, self._device_pool, self.scheduler, **limits)
         self._identities = MicroBatcher("identity", self._identity_batch, self._device_pool, self.scheduler, **limits)
-        self._slow = SlowLane(self.scheduler, cfg.slow_concurrent, cfg.slow_queue)
+        self.estimates = StepTimes()
+        self._slow = SlowLane(self.scheduler, cfg.slow_concurrent, cfg.slow_queue,
+                              job_seconds=self.estimated_optimization_s)
 
     # ------------------------------------------------------------------ models
 
@@ -161,6 +185,7 @@ class Engine:
                 if self._models is None:
                     start = time.monotonic()
                     self._models = self._load()
+                    self._models.editor.warm_up()
                     log.info("models loaded on %s in %.1f s%s", self._models.device, time.monotonic() - start,
                              " (demo: random weights)" if self._models.demo else "")
         return self._models
@@ -249,14 +274,17 @@ class Engine:
         *,
         method: MethodChoice = "auto",
         on_progress: ProgressCallback | None = None,
+        ask_first: bool = False,
     ) -> EditResult:
         """Route `instruction` and compute its step at the current image of `state`.
 
         Mapper and global-direction edits take milliseconds; an optimization runs in the slow lane,
         reports `Progress` to `on_progress` (called on the event loop), and stops when the awaiting
-        task is cancelled.
+        task is cancelled. With `ask_first`, an optimization expected to take more than
+        `EngineConfig.ask_above_s` on a CPU is not started: `SlowEdit` says how long it would take.
 
         Raises:
+            SlowEdit: `ask_first` and only a long optimization fits.
             PromptError: the prompt is empty or too long for CLIP.
             NoRoute: `method` insists on a method that cannot serve this prompt.
             EngineBusy: the queue (or this caller's share of it) is full.
@@ -264,10 +292,14 @@ class Engine:
         """
         self.ready()
         start = time.monotonic()
-        outcome = await self._edits.submit((state, instruction, method), caller)
-        if isinstance(outcome, Edit):
-            return self._result(outcome, start)
-        job = self._slow.submit(lambda ctx: self._optimize(ctx, state, instruction, outcome), caller)
+        routed: _Routed = await self._edits.submit((state, instruction, method), caller)
+        if routed.edit is not None:
+            return self._result(routed.edit, routed.route, start)
+        if ask_first and self.models.device.type == "cpu":
+            estimate = self.estimated_optimization_s()
+            if estimate > self.config.ask_above_s:
+                raise SlowEdit(estimate, self.models.editor.settings.steps, routed.route.reason)
+        job = self._slow.submit(lambda ctx: self._optimize(ctx, state, instruction, routed.route), caller)
         if job.queue_position and on_progress is not None:
             total = self.models.editor.settings.steps
             on_progress(Progress(0, total, float("nan"), None, job.queue_position, job.estimated_wait_s))
@@ -281,12 +313,17 @@ class Engine:
             with contextlib.suppress(Exception):  # returns once the optimization has stopped
                 await job.result()
             raise
-        return self._result(edit, start, steps=float(steps_run))
+        return self._result(edit, routed.route, start, steps=steps_run)
 
     async def render(self, state: LatentState, caller: Hashable, *, preview: bool = False) -> np.ndarray:
         """The image of `state`: uint8 [H, W, 3], full size or `preview_resolution`."""
         self.ready()
         return await self._renders.submit((state, preview), caller)
+
+    def estimated_optimization_s(self) -> float:
+        """How long one optimization is expected to take on this engine's device (`StepTimes`)."""
+        m = self.models
+        return self.estimates.optimization_seconds(m.device.type, m.editor.settings.steps)
 
     @property
     def batch_sizes(self) -> dict[str, list[int]]:
@@ -319,42 +356,59 @@ class Engine:
             styles = [self._styles(items[i][0]) for i in group]
             batch = [torch.cat(layer) for layer in zip(*styles, strict=True)]
             top = min(self.config.preview_resolution, m.generator.img_resolution) if preview else None
-            images = to_uint8(m.generator.synthesize_from_styles(batch, max_resolution=top))
+            started = time.monotonic()
+            with self._precision():
+                images = to_uint8(m.generator.synthesize_from_styles(batch, max_resolution=top))
+            if not preview:
+                self.estimates.record_render(m.device.type, time.monotonic() - started, len(group))
             for i, image in zip(group, images, strict=True):
                 out[i] = image
         return out
 
     @torch.no_grad()
-    def _edit_batch(self, items: list[tuple[LatentState, Instruction, MethodChoice]]) -> list[object]:
-        """Route each request; compute mapper and global-direction steps; return the Route of optimizations."""
+    def _edit_batch(self, items: list[tuple[LatentState, Instruction, MethodChoice]]) -> list[_Routed]:
+        """Route each request; compute mapper and global-direction steps (optimizations only get routed)."""
         editor = self.models.editor
-        results: list[object] = []
+        results: list[_Routed] = []
         for state, instruction, method in items:
-            route = editor.route(instruction, method)
-            if route.method == "optimization":
-                results.append(route)
-                continue
-            edit = editor.apply(self._current_w_plus(state), instruction, route)
-            results.append(edit)
+            with self._precision():  # CLIP's text tower (routing, directions) and the mapper
+                route = editor.route(instruction, method)
+                if route.method is Method.OPTIMIZATION:
+                    results.append(_Routed(route))
+                    continue
+                edit = editor.apply(self._current_w_plus(state), instruction, route)
+            results.append(_Routed(route, edit))
         return results
 
-    def _optimize(self, ctx: JobContext, state: LatentState, instruction: Instruction, route) -> tuple[Edit, int]:
+    def _precision(self) -> contextlib.AbstractContextManager:
+        """torch.autocast at `EngineConfig.autocast` (benchmarks/precision.py measures what it changes)."""
+        if self.config.autocast is None:
+            return contextlib.nullcontext()
+        return torch.autocast(self.models.device.type, dtype=_AUTOCAST_DTYPES[self.config.autocast])
+
+    def _optimize(
+        self, ctx: JobContext, state: LatentState, instruction: Instruction, route: Route
+    ) -> tuple[Edit, int]:
         """Run in the slow lane: hold the device, giving way to fast work after every step."""
         m = self.models
         total, every = m.editor.settings.steps, self.config.preview_every
         snapshots: dict[int, torch.Tensor] = {}
         steps_run = 0
+        last = time.monotonic()
 
         def on_image(step: int, image: torch.Tensor) -> None:
             if every and step % every == 0 and step < total:
                 snapshots[step] = image
 
         def progress(step: int, loss: float) -> bool:
-            nonlocal steps_run
+            nonlocal steps_run, last
+            now = time.monotonic()
+            self.estimates.record_step(m.device.type, now - last)
             steps_run = step
             image = snapshots.pop(step, None)
             ctx.report(Progress(step, total, loss, None if image is None else self._small(image)))
             ctx.yield_device()
+            last = time.monotonic()  # time given to fast work in between is not the step's
             return not ctx.cancelled
 
         w_plus = self._current_w_plus(state)
@@ -377,7 +431,7 @@ class Engine:
         """The W+ latent the next edit starts from: the photo's plus every W+ step."""
         w = self._tensor(state.w_plus)
         for step in state.steps:
-            if step.kind == "w_plus":
+            if step.kind is StepKind.W_PLUS:
                 w = w + self._tensor(step.array)
         return w
 
@@ -393,17 +447,21 @@ class Engine:
 
     def _as_edit(self, step: Step) -> Edit:
         array = self._tensor(step.array)
-        if step.kind == "w_plus":
-            return Edit("mapper", "", w_step=array)
-        return Edit("global_direction", "", style_step=tuple(split_styles(self.models.generator, array)))
+        if step.kind is StepKind.W_PLUS:  # a W+ step of unknown origin is drawn the same whatever made it
+            return Edit(step.method or Method.OPTIMIZATION, "", w_step=array)
+        return Edit(Method.GLOBAL_DIRECTION, "", style_step=tuple(split_styles(self.models.generator, array)))
 
-    def _result(self, edit: Edit, start: float, **details: float) -> EditResult:
+    def _result(self, edit: Edit, route: Route, start: float, steps: int | None = None) -> EditResult:
         if edit.w_step is not None:
-            step = Step("w_plus", (edit.strength * edit.w_step).float().cpu().numpy())
+            step = Step(StepKind.W_PLUS, (edit.strength * edit.w_step).float().cpu().numpy(), edit.method)
         else:
-            step = Step("style", join_styles(self.models.generator, edit.style_step, edit.strength))
-        return EditResult(step, edit.method, edit.reason, edit.strength, edit.prompt, time.monotonic() - start,
-                          details, edit.pending_mapper)
+            step = Step(StepKind.STYLE, join_styles(self.models.generator, edit.style_step, edit.strength), edit.method)
+        seconds = time.monotonic() - start
+        facts = EditRoute(
+            method=edit.method, mapper=route.mapper, similarity=route.similarity, channels=route.num_channels,
+            beta=route.beta, alpha=edit.strength, steps=steps, seconds=seconds, pending_mapper=edit.pending_mapper,
+        )
+        return EditResult(step, facts, edit.reason, edit.strength, edit.prompt, seconds)
 
 
 def split_styles(generator, flat: torch.Tensor) -> list[torch.Tensor]:

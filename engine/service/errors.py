@@ -21,6 +21,17 @@ class EngineOutOfMemory(EngineError):
     """Even a batch of one did not fit in device memory."""
 
 
+class SlowEdit(EngineError):
+    """Only an optimization fits and it would take long here: the caller asked to hear that first
+    (`Engine.edit(..., ask_first=True)`) and may ask again with `method="optimization"` to start it."""
+
+    def __init__(self, estimated_s: float, steps: int, reason: str) -> None:
+        self.estimated_s = estimated_s
+        self.steps = steps
+        self.reason = reason  # the router's explanation of why no quick method fits
+        super().__init__(f"an optimization of {steps} steps would take about {estimated_s:.0f} s ({reason})")
+
+
 class Cancelled(EngineError):
     """The caller cancelled a long-running request."""
 

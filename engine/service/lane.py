@@ -90,7 +90,10 @@ class SlowJob(Generic[R]):
 
 
 class SlowLane:
-    """Runs at most `max_concurrent` jobs; up to `max_queue` more wait; one caller has `max_per_caller`."""
+    """Runs at most `max_concurrent` jobs; up to `max_queue` more wait; one caller has `max_per_caller`.
+
+    `job_seconds` is the expected length of one job (a number, or a function asked at each submit, so the
+    expected wait follows what was measured)."""
 
     def __init__(
         self,
@@ -98,14 +101,14 @@ class SlowLane:
         max_concurrent: int = 1,
         max_queue: int = 16,
         max_per_caller: int = 1,
-        job_seconds_guess: float = 30.0,
+        job_seconds: Callable[[], float] | float = 30.0,
     ) -> None:
         self._scheduler = scheduler
         self._pool = ThreadPoolExecutor(max_workers=max_concurrent, thread_name_prefix="slow-lane")
         self.max_concurrent = max_concurrent
         self.max_queue = max_queue
         self.max_per_caller = max_per_caller
-        self._job_seconds = job_seconds_guess
+        self._job_seconds = job_seconds if callable(job_seconds) else (lambda: float(job_seconds))
         self._active = 0  # queued or running
         self._per_caller: dict[Hashable, int] = {}
 
@@ -116,7 +119,7 @@ class SlowLane:
             EngineBusy: the lane is full, or `caller` already has a job queued or running.
         """
         position = max(self._active - self.max_concurrent, 0) + 1  # among the jobs waiting to start
-        wait = (position / self.max_concurrent) * self._job_seconds
+        wait = (position / self.max_concurrent) * self._job_seconds()
         starts_at_once = self._active < self.max_concurrent
         if self._active >= self.max_concurrent + self.max_queue:
             raise EngineBusy("the optimisation queue is full", position, wait)

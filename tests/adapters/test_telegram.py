@@ -57,7 +57,7 @@ async def running(tmp_path, models, **settings):
     api = FakeBotAPI(TOKEN)
     await api.start()
     store = SessionStore.open(f"sqlite:///{tmp_path / 'sessions.sqlite3'}")
-    engine = Engine(lambda: models, EngineConfig(max_wait_s=0.0))
+    engine = Engine(lambda: models, EngineConfig(max_wait_s=0.0, ask_above_s=float("inf")))  # never ask
     # Flood limits off (the test sends more than 20 messages a minute to one group); 429 retries on.
     bot = TelegramBot(Conversation(engine, store), TelegramSettings(TOKEN, api.base_url, api.base_file_url, **settings),
                       rate_limiter=AIORateLimiter(overall_max_rate=0, group_max_rate=0, max_retries=2))

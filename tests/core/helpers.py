@@ -30,7 +30,8 @@ def shared_models() -> ModelSet:
 
 def new_engine() -> Engine:
     """An engine over the shared models; make one per event loop (its queues belong to the loop)."""
-    return Engine(lambda: shared_models(), EngineConfig(max_batch=1))
+    # ask_above_s: optimizations start at once whatever the machine's speed (test_slow_choice turns asking on)
+    return Engine(lambda: shared_models(), EngineConfig(max_batch=1, ask_above_s=float("inf")))
 
 
 def open_store(tmp_path) -> SessionStore:

@@ -9,6 +9,7 @@ import pytest
 
 from bot.core import ImageReply, TextReply, pictures, wording
 from engine.service import EditResult, Step
+from engine.values import EditRoute, Method
 from tests.core.helpers import ALICE, astronaut, open_store, run_chat, say, send_photo
 
 STEP = Step("style", np.zeros(4, np.float32))
@@ -17,13 +18,16 @@ STEP = Step("style", np.zeros(4, np.float32))
 @pytest.mark.parametrize(
     ("result", "line"),
     [
-        (EditResult(STEP, "global_direction", "global direction: 37 channels at β=0.15", 4.1, "cute face", 0.1),
+        (EditResult(STEP, EditRoute(method=Method.GLOBAL_DIRECTION, channels=37, beta=0.15, alpha=4.1),
+                    "any words", 4.1, "cute face", 0.1),
          "global direction, 37 channels, strength 4.1"),
-        (EditResult(STEP, "mapper", "mapper 'mohawk': 'mohawk hairstyle' names it", 1.0, "mohawk hairstyle", 0.1),
+        (EditResult(STEP, EditRoute(method=Method.MAPPER, mapper="mohawk"), "a reason naming 'afro'", 1.0,
+                    "mohawk hairstyle", 0.1),
          "latent mapper 'mohawk'"),
-        (EditResult(STEP, "mapper", "mapper 'afro': text similarity 0.93", 1.5, "afro hair", 0.1),
+        (EditResult(STEP, EditRoute(method=Method.MAPPER, mapper="afro", similarity=0.93), "", 1.5, "afro hair", 0.1),
          "latent mapper 'afro', strength 1.5"),
-        (EditResult(STEP, "optimization", "optimization: no mappers installed", 1.0, "lion", 21.4, {"steps": 80.0}),
+        (EditResult(STEP, EditRoute(method=Method.OPTIMIZATION, steps=80), "optimization: 12 channels", 1.0, "lion",
+                    21.4),
          "optimization, 80 steps, 21 s"),
     ],
 )

@@ -17,6 +17,7 @@ from engine.images import to_uint8
 from engine.inversion import NoFaceFound, NotAnImage
 from engine.service import EngineBusy, EngineConfig, LatentState, Step, demo_models
 from engine.service.engine import Engine, split_styles
+from engine.values import Method
 
 
 @pytest.fixture(scope="module")
@@ -81,6 +82,7 @@ def test_mapper_step_is_taken_at_the_current_latent(engine, models, astronaut):
     earlier = Step("w_plus", np.full_like(w_plus, 0.05))
     result = run(engine.edit(LatentState(w_plus, (earlier,)), Instruction("mohawk"), caller="a"))
     assert result.method == "mapper" and result.reason == "mapper 'mohawk': 'mohawk' names it"
+    assert result.route.mapper == "mohawk" and result.route.channels is None and result.step.method is Method.MAPPER
     mapper = models.editor.mappers.load("mohawk")
     with torch.no_grad():
         expected = MAPPER_STEP * mapper(torch.from_numpy(w_plus + 0.05)[None])[0]
@@ -93,6 +95,8 @@ def test_global_direction_step_is_linear_in_strength(engine, models, astronaut):
     double = run(engine.edit(LatentState(w_plus), Instruction("smiling face", strength=2.0), caller="a"))
     assert plain.method == "global_direction" and plain.reason.startswith("global direction: ")
     assert plain.step.kind == "style"
+    assert plain.route.method is Method.GLOBAL_DIRECTION and f"{plain.route.channels} channels" in plain.reason
+    assert plain.route.beta is not None and double.route.alpha == pytest.approx(2 * plain.route.alpha)
     assert plain.step.array.shape == (sum(layer.channels for layer in models.generator.style_layers),)
     np.testing.assert_allclose(double.step.array, 2 * plain.step.array, rtol=1e-6)
     assert np.abs(plain.step.array).max() > 0
@@ -130,7 +134,8 @@ def test_optimization_reports_progress_with_previews(engine, astronaut):
     result = run(engine.edit(LatentState(w_plus), Instruction("a lion"), caller="a", method="optimization",
                              on_progress=updates.append))
     assert result.method == "optimization" and result.reason == "optimization: asked for"
-    assert result.details == {"steps": 10.0}
+    assert result.route.method is Method.OPTIMIZATION and result.route.steps == 10
+    assert result.step.method is Method.OPTIMIZATION
     assert [u.step for u in updates] == list(range(1, 11))
     assert [u.step for u in updates if u.preview is not None] == [4, 8]
     assert updates[3].preview.shape == (256, 256, 3)
@@ -171,7 +176,7 @@ def test_cancelling_an_optimization(long_optimizations, models, astronaut):
 
     image, again = run(scenario())
     assert image.shape == (256, 256, 3)
-    assert again.details == {"steps": 2.0}
+    assert again.route.steps == 2
 
 
 def test_a_second_optimization_of_the_same_person_is_refused(long_optimizations, astronaut):

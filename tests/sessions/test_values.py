@@ -11,6 +11,7 @@ import pytest
 from bot.sessions import ConcurrentEdit, InvalidEdit, NewEdit, Person, StepKind, StoredArray, config, retry_on_conflict
 from bot.sessions.errors import DatabaseConfigError
 from bot.sessions.records import EditStep
+from engine.values import Method
 
 from .helpers import style_edit, w_plus_edit
 
@@ -60,7 +61,7 @@ def test_new_edits_check_step_kind_shape_and_size() -> None:
 
 def test_edit_step_applies_its_scale() -> None:
     stored = StoredArray.from_numpy(np.array([1.0, -2.0], np.float32))
-    step = EditStep(edit_id=1, kind=StepKind.STYLE, step=stored, scale=1.5)
+    step = EditStep(edit_id=1, kind=StepKind.STYLE, step=stored, scale=1.5, method=Method.GLOBAL_DIRECTION)
     np.testing.assert_array_equal(step.to_numpy(), np.array([1.5, -3.0], np.float32))
     assert step.to_numpy().dtype == np.float32
 
