@@ -66,7 +66,14 @@ def forgotten(count: int) -> str:
 
 
 def how(result: EditResult) -> str:
-    """One short line on what the engine did: "global direction, 37 channels, strength 4.1"."""
+    """One short line on what the engine did: "global direction, 37 channels, strength 4.1"; and, when a
+    mapper would have served the prompt but is still on its way, that it is coming."""
+    pending = result.route.pending_mapper
+    later = f"; mapper '{pending}' is not here yet: downloading it for next time" if pending else ""
+    return _method(result) + later
+
+
+def _method(result: EditResult) -> str:
     route = result.route
     if route.method is Method.MAPPER:
         return f"latent mapper '{route.mapper or result.prompt}'" + _strength(result.strength, 1.0)
@@ -82,9 +89,7 @@ def _strength(value: float, default: float) -> str:
 
 
 def edited(text: str, result: EditResult) -> str:
-    pending = result.pending_mapper
-    later = f"; mapper '{pending}' is not here yet: downloading it for next time" if pending else ""
-    return f"Done: {text}\n({how(result)}{later})"
+    return f"Done: {text}\n({how(result)})"
 
 
 def busy(exc: EngineBusy) -> str:

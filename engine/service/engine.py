@@ -459,7 +459,8 @@ class Engine:
         seconds = time.monotonic() - start
         facts = EditRoute(
             method=edit.method, mapper=route.mapper, similarity=route.similarity, channels=route.num_channels,
-            beta=route.beta, alpha=edit.strength, steps=steps, seconds=seconds, pending_mapper=edit.pending_mapper,
+            beta=route.beta, alpha=edit.strength, steps=steps, seconds=seconds,
+            pending_mapper=edit.pending_mapper or route.pending_mapper,
         )
         return EditResult(step, facts, edit.reason, edit.strength, edit.prompt, seconds)
 

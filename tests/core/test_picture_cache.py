@@ -121,5 +121,5 @@ def test_forget_takes_the_pictures_out_of_memory(store):
         await say(chat, "/forget confirm")
         return drawn
 
-    assert run_chat(store, script, picture_cache=cache) == 1
+    assert run_chat(store, script, picture_cache=cache) == 2  # the face, and the photo around it
     assert len(cache) == 0

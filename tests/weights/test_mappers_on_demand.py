@@ -13,6 +13,7 @@ from engine.editing import RELEASED_MAPPERS, Editor, Instruction, MapperRegistry
 from engine.service import EditResult, Step
 from engine.service.mapper_fetch import MapperFetcher
 from engine.stylegan2 import Generator, GeneratorConfig
+from engine.values import EditRoute, Method, StepKind
 from tests.editing.conftest import BagOfWordsCLIP
 from tests.manifests import state_dict_from_manifest
 
@@ -68,14 +69,14 @@ def test_a_prompt_no_known_mapper_serves_has_no_pending_mapper(tmp_path):
 
 
 def test_the_answer_says_the_mapper_is_on_its_way():
+    route = EditRoute(method=Method.GLOBAL_DIRECTION, channels=40, beta=0.15, alpha=4.1, pending_mapper="mohawk")
     result = EditResult(
-        Step("style", np.zeros(3, np.float32)),
-        "global_direction",
+        Step(StepKind.STYLE, np.zeros(3, np.float32), Method.GLOBAL_DIRECTION),
+        route,
         "global direction: 40 channels at β=0.15",
         4.1,
         "mohawk",
         0.1,
-        pending_mapper="mohawk",
     )
     text = wording.edited("give him a mohawk", result)
     assert text.endswith("; mapper 'mohawk' is not here yet: downloading it for next time)")
