@@ -21,6 +21,7 @@ import numpy as np
 
 from bot import dialog
 from bot.core import pictures, wording
+from bot.core.cancelling import Stoppable
 from bot.core.events import (
     ButtonEvent,
     Event,
@@ -99,6 +100,7 @@ class Conversation:
         self._generator = generator
         self._retention = retention
         self.turns = Turns(long_wait_s)
+        self.stoppable = Stoppable()
 
     async def handle(self, event: Event, status: Status = no_status) -> list[Reply]:
         """Handle one event in the person's turn and return the replies to send, in order.
@@ -109,12 +111,29 @@ class Conversation:
                 notes; each call replaces the previous text. Errors it raises are logged and ignored.
         Never raises for the person's input or the engine's known errors: those become friendly replies.
         """
+        if isinstance(event, TextEvent) and isinstance(dialog.parse(event.text), dialog.Cancel):
+            return await self.cancel(event.person)  # read before the person's turn: it ends the running one
         say = _guarded(status)
         async with self.turns.turn(event.person, lambda: say(wording.waiting())) as slot:
             try:
                 return await self._dispatch(event, say, slot)
             except Exception as exc:  # the last line of defence: one message fails, the bot goes on
                 return self._failure(exc, event)
+
+    async def cancel(self, person: Person) -> list[Reply]:
+        """Stop the person's running optimization now (not in their turn); the session stays as it was.
+
+        Returns:
+            nothing when something was stopped (the stopped message answers "Stopped"), else a note saying
+            there was nothing to stop.
+        """
+        if await self.stoppable.stop(person):
+            return []
+        return [TextReply(wording.NOTHING_TO_STOP)]
+
+    def stoppable_now(self, person: Person) -> bool:
+        """Whether `cancel(person)` would stop something (adapters offer a Cancel button then)."""
+        return self.stoppable.running(person)
 
     # ------------------------------------------------------------------ dispatch
 
@@ -151,6 +170,8 @@ class Conversation:
                 return await self._compare(person)
             case dialog.Drop(words=words):
                 return await self._drop(person, words)
+            case dialog.Cancel():  # a photo's caption; a message of its own never gets here
+                return await self.cancel(person)
             case dialog.Help():
                 return [TextReply(wording.HELP)]
             case dialog.Start():
@@ -201,7 +222,9 @@ class Conversation:
         instruction = Instruction(edit.target, edit.neutral, edit.strength)
         relay = _ProgressRelay(status, slot)
         try:
-            result = await self.engine.edit(_latent_state(current), instruction, caller=person, on_progress=relay)
+            result = await self.stoppable.run(
+                person, self.engine.edit(_latent_state(current), instruction, caller=person, on_progress=relay)
+            )
         finally:
             await relay.flush()
         new = NewEdit(

@@ -121,3 +121,18 @@ def history(count: int, undone: list[str]) -> str:
     if undone:
         done += f" Undone (\"redo\" brings them back): {', '.join(undone)}."
     return done
+
+
+
+# -- control: network trouble on the platform's side, stopping, albums ---------------------------------------
+
+PHOTO_NOT_FETCHED = "I couldn't fetch your photo (a network problem on the way); please send it again."
+ANSWER_NOT_SENT = (
+    "Sorry, a network problem kept my last answer from reaching you. Nothing is lost: type \"compare\" to see "
+    "your picture as it is now."
+)
+NOTHING_TO_STOP = "There's nothing running to stop right now."
+ALBUM_FIRST_ONLY = (
+    "You sent several photos at once; I'm editing the first one. Send the others one at a time to edit them."
+)
+
