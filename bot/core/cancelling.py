@@ -42,6 +42,10 @@ class Stoppable:
             if self._calls.get(who) is task:
                 del self._calls[who]
 
+    def count(self) -> int:
+        """How many engine calls are running (for /stats)."""
+        return sum(not task.done() for task in self._calls.values())
+
     def running(self, who: Hashable) -> bool:
         """Whether `who` has an engine call that `stop` would end."""
         task = self._calls.get(who)

@@ -11,6 +11,7 @@ the latest picture instead would surprise someone scrolling back through the cha
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import secrets
@@ -21,6 +22,7 @@ import numpy as np
 
 from bot import dialog
 from bot.core import pictures, wording
+from bot.core.admin import parse_admin, run_admin
 from bot.core.cancelling import Stoppable
 from bot.core.events import (
     ButtonEvent,
@@ -34,6 +36,7 @@ from bot.core.events import (
     buttons_for,
     no_status,
 )
+from bot.core.limits import Blocked, FairUse, LimitReached, Limits
 from bot.core.turns import Turn, Turns
 from bot.sessions import (
     ConcurrentEdit,
@@ -48,10 +51,12 @@ from bot.sessions import (
     SessionUnit,
 )
 from bot.sessions import config as session_config
+from bot.sessions.usage import UsageStore
 from engine.editing import Instruction, NoRoute, PromptError
 from engine.inversion import InversionError
 from engine.service import (
     Cancelled,
+    EditResult,
     Engine,
     EngineBusy,
     EngineOutOfMemory,
@@ -77,6 +82,7 @@ class Conversation:
         generator: the name sessions record for their latents; default: from the loaded models.
         retention: how long idle sessions are kept, for /privacy; default: the store's configuration.
         long_wait_s: a message waiting behind one that has run this long gets a "still working" status.
+        fair_use: per-person limits and the admins, counted in the store's database; None: no limits.
     """
 
     def __init__(
@@ -87,6 +93,7 @@ class Conversation:
         generator: str | None = None,
         retention: timedelta | None = None,
         long_wait_s: float = 2.0,
+        fair_use: FairUse | None = None,
     ) -> None:
         self.engine = engine
         self.store = store
@@ -94,6 +101,7 @@ class Conversation:
         self._retention = retention
         self.turns = Turns(long_wait_s)
         self.stoppable = Stoppable()
+        self.limits = Limits(fair_use, UsageStore(store.engine) if fair_use is not None else None)
 
     async def handle(self, event: Event, status: Status = no_status) -> list[Reply]:
         """Handle one event in the person's turn and return the replies to send, in order.
@@ -131,6 +139,7 @@ class Conversation:
     # ------------------------------------------------------------------ dispatch
 
     async def _dispatch(self, event: Event, status: Status, slot: Turn) -> list[Reply]:
+        await self.limits.check_blocked(event.person)
         if isinstance(event, PhotoEvent):
             replies = await self._photo(event.person, event.data)
             if event.caption and event.caption.strip():
@@ -143,6 +152,8 @@ class Conversation:
         raise TypeError(f"not an event: {event!r}")
 
     async def _text(self, person: Person, text: str, status: Status, slot: Turn) -> list[Reply]:
+        if self.limits.is_admin(person) and (command := parse_admin(text, person.platform)):
+            return await run_admin(command, self.limits, (len(self.turns), self.stoppable.count()))
         parsed = dialog.parse(text)
         match parsed:
             case dialog.Refusal(message=message):
@@ -204,6 +215,7 @@ class Conversation:
     # ------------------------------------------------------------------ photo and edits
 
     async def _photo(self, person: Person, data: bytes) -> list[Reply]:
+        await self.limits.take(person, "photo")
         inverted = await self.engine.invert(data, caller=person)
         name = await self.generator_name()
         image = await self.engine.render(LatentState(inverted.w_plus), caller=person)  # before anything is stored
@@ -214,12 +226,16 @@ class Conversation:
         current = await self._current(person)
         instruction = Instruction(edit.target, edit.neutral, edit.strength)
         relay = _ProgressRelay(status, slot)
+        await self.limits.take(person, "edit")
+        refused = await self.limits.optimization_refused(person)
         try:
             result = await self.stoppable.run(
-                person, self.engine.edit(_latent_state(current), instruction, caller=person, on_progress=relay)
+                person, self._edit_within_limits(_latent_state(current), instruction, person, relay, refused)
             )
         finally:
             await relay.flush()
+        if result.method == "optimization":
+            await self.limits.optimized(person)
         new = NewEdit(
             text=edit.text,
             instruction=_dump_instruction(instruction),
@@ -231,6 +247,18 @@ class Conversation:
         )
         summary, image = await self._change(person, lambda unit: unit.append(new), current.revision)
         return [_result(image, wording.edited(edit.text, result), summary)]
+
+    async def _edit_within_limits(
+        self, state: LatentState, instruction: Instruction, person: Person, relay: _ProgressRelay,
+        refused: LimitReached | None,
+    ) -> EditResult:
+        """The engine's edit; once the day's optimizations are used up, only the quick methods are tried."""
+        if refused is None:
+            return await self.engine.edit(state, instruction, caller=person, on_progress=relay)
+        for method in ("mapper", "global_direction"):  # the router's order, without its last resort
+            with contextlib.suppress(NoRoute):
+                return await self.engine.edit(state, instruction, caller=person, method=method)
+        raise refused
 
     async def _rescale(self, person: Person, factor: float, *, expect: Revision | None = None) -> list[Reply]:
         summary, image = await self._change(person, lambda unit: unit.rescale_last(factor), expect)
@@ -355,6 +383,10 @@ class Conversation:
             return [TextReply(wording.OUT_OF_MEMORY)]
         if isinstance(exc, Cancelled):
             return [TextReply(wording.CANCELLED)]
+        if isinstance(exc, LimitReached):
+            return [TextReply(wording.limit_reached(exc.kind, exc.limit, exc.resets_at, exc.now))]
+        if isinstance(exc, Blocked):
+            return [TextReply(wording.BLOCKED)]
         if isinstance(exc, StalePhoto):
             return [TextReply(wording.STALE_PHOTO)]
         if isinstance(exc, ModelsMissing):
