@@ -16,10 +16,12 @@ import re
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
+import aiohttp
 import discord
 from discord import app_commands
 
 from bot.adapters.ordering import ArrivalOrder, as_prepare
+from bot.adapters.retry import Retry
 from bot.core import BadPayload, ButtonEvent, Event, ImageReply, Person, PhotoEvent, Reply, TextEvent, TextReply
 from bot.core import wording as core_wording
 
@@ -49,7 +51,14 @@ def _check_image(attachment: discord.Attachment, limit: int) -> str | None:
     return None
 
 
+def network_trouble(exc: BaseException) -> bool:
+    """Worth another try: a connection refused, reset or timed out, or a Discord server error (not a 404).
+    (Messages need no retry here: discord.py tries them again itself after resets and server errors.)"""
+    return isinstance(exc, aiohttp.ClientError | OSError | discord.DiscordServerError)
+
+
 BUTTON_TEMPLATE = r"(?P<payload>sc1:[a-z]+:\d+:\d+)@(?P<owner>\d+)"
+CANCEL_TEMPLATE = r"stop@(?P<owner>\d+)"
 
 
 class EditButton(discord.ui.DynamicItem[discord.ui.Button], template=BUTTON_TEMPLATE):
@@ -78,6 +87,31 @@ class EditButton(discord.ui.DynamicItem[discord.ui.Button], template=BUTTON_TEMP
         await client.on_button(interaction, self.payload)
 
 
+class CancelButton(discord.ui.DynamicItem[discord.ui.Button], template=CANCEL_TEMPLATE):
+    """Cancel under an optimization's status line; `custom_id` = "stop@<owner's user id>". It acts on whatever
+    the presser has running, so only the owner's press stops the owner's optimization."""
+
+    def __init__(self, owner: int) -> None:
+        super().__init__(discord.ui.Button(label="Cancel", style=discord.ButtonStyle.danger,
+                                           custom_id=f"stop@{owner}"))
+        self.owner = owner
+
+    @classmethod
+    async def from_custom_id(cls, interaction: discord.Interaction, item: discord.ui.Button, match: re.Match[str], /):
+        return cls(int(match["owner"]))
+
+    async def callback(self, interaction: discord.Interaction) -> None:
+        client = interaction.client
+        assert isinstance(client, DiscordBot)
+        await client.on_cancel(interaction)
+
+
+def cancel_view(owner: int) -> discord.ui.View:
+    view = discord.ui.View(timeout=None)
+    view.add_item(CancelButton(owner))
+    return view
+
+
 def edit_view(reply: ImageReply, owner: int) -> discord.ui.View | None:
     """The buttons of a result, as a view that never times out (its state lives in the custom ids)."""
     if not reply.buttons:
@@ -102,12 +136,14 @@ class DiscordBot(discord.Client):
         conversation: the core (`bot.core.Conversation`), shared with the other platforms.
         sync_commands: publish the slash commands to Discord at start-up ($DISCORD_SYNC_COMMANDS, default on);
             Discord rate-limits this, so it can be turned off once they are registered.
+        retry: how attachment downloads are tried again after network trouble.
     """
 
-    def __init__(self, conversation: Any, *, sync_commands: bool | None = None) -> None:
+    def __init__(self, conversation: Any, *, sync_commands: bool | None = None, retry: Retry | None = None) -> None:
         intents = discord.Intents.default()  # DMs carry their text without the message-content intent
         super().__init__(intents=intents)
         self.conversation = conversation
+        self.retry = retry or Retry(network_trouble)
         self._order = ArrivalOrder()
         if sync_commands is None:
             sync_commands = os.environ.get(SYNC_VAR, "1").strip().lower() not in ("0", "false", "no", "off")
@@ -117,7 +153,7 @@ class DiscordBot(discord.Client):
         self._add_commands()
 
     async def setup_hook(self) -> None:
-        self.add_dynamic_items(EditButton)  # before any interaction arrives: old buttons keep working
+        self.add_dynamic_items(EditButton, CancelButton)  # before any interaction arrives: old buttons keep working
         if self.sync_commands:
             await self.tree.sync()
 
@@ -134,9 +170,16 @@ class DiscordBot(discord.Client):
         simple = {
             "undo": "Step back one edit", "redo": "Step forward again", "reset": "Back to the photo",
             "history": "All steps in one picture", "compare": "Before and after", "privacy": "What I keep",
+            "more": "Make the last edit stronger", "less": "Make the last edit weaker",
+            "cancel": "Stop a running optimization",
         }
         for name, about in simple.items():
             tree.command(name=name, description=about)(self._text_command(f"/{name}"))
+
+        @tree.command(name="drop", description="Remove an earlier edit and keep the others")
+        @app_commands.describe(edit="words of the edit to remove, e.g. \"beard\"")
+        async def drop(interaction: discord.Interaction, edit: str) -> None:
+            await self.on_text_command(interaction, f"/drop {edit}")
 
         @tree.command(name="forget", description="Delete everything I keep about you")
         @app_commands.describe(confirm="True to delete now")
@@ -156,8 +199,12 @@ class DiscordBot(discord.Client):
             return
         await interaction.response.defer(thinking=True)
 
-        async def download() -> PhotoEvent:
-            return PhotoEvent(self._person(interaction), await image.read(), prompt)
+        async def download() -> PhotoEvent | None:
+            data = await self._download(image)
+            if data is None:
+                await interaction.followup.send(core_wording.PHOTO_NOT_FETCHED)
+                return None
+            return PhotoEvent(self._person(interaction), data, prompt)
 
         await self._interaction_turn(interaction, download)
 
@@ -186,6 +233,13 @@ class DiscordBot(discord.Client):
             else:
                 await self._followup(interaction, reply, ephemeral=isinstance(reply, TextReply))
 
+    async def on_cancel(self, interaction: discord.Interaction) -> None:
+        """Cancel under a status line: not in the presser's order, since it ends the message that holds it."""
+        await interaction.response.defer()  # stopping waits for the optimization's current step
+        replies = await self.conversation.cancel(self._person(interaction))
+        for reply in replies:
+            await self._followup(interaction, reply, ephemeral=True)
+
     async def on_command_error(self, interaction: discord.Interaction, error: app_commands.AppCommandError) -> None:
         reference = os.urandom(4).hex()
         log.error("Discord: command failed [ref %s]", reference, exc_info=error)
@@ -203,18 +257,22 @@ class DiscordBot(discord.Client):
         the place of "thinking...")."""
 
         shown = False
+        person = self._person(interaction)
 
         async def status(text: str) -> None:
             nonlocal shown
             shown = True
-            await interaction.edit_original_response(content=text[:MAX_CONTENT])
+            view = cancel_view(interaction.user.id) if self.conversation.stoppable_now(person) else None
+            await interaction.edit_original_response(content=text[:MAX_CONTENT], view=view)
 
         replies = await self._order.run(
-            self._person(interaction), as_prepare(event), lambda e: self.conversation.handle(e, status=status)
+            person, as_prepare(event), lambda e: self.conversation.handle(e, status=status)
         ) or []
         for reply in replies:
             await self._followup(interaction, reply)
-        if shown:  # the deferred message became the progress line: its work is done
+        # The deferred message became the progress line, or nothing answers it ("stop" answered by the message
+        # it stopped, a photo that could not be fetched): either way "thinking..." is done.
+        if shown or not replies:
             with contextlib.suppress(discord.HTTPException):
                 await interaction.delete_original_response()
 
@@ -237,14 +295,21 @@ class DiscordBot(discord.Client):
         person = Person(PLATFORM, str(message.channel.id), str(message.author.id))
         event: Event | Callable[[], Awaitable[Event | None]]
         if message.attachments:
-            attachment = message.attachments[0]
+            images = [a for a in message.attachments if _check_image(a, DEFAULT_FILE_LIMIT) is None]
+            attachment = images[0] if images else message.attachments[0]
             problem = _check_image(attachment, DEFAULT_FILE_LIMIT)
             if problem:
                 await message.channel.send(problem)
                 return
+            if len(images) > 1:
+                await message.channel.send(core_wording.ALBUM_FIRST_ONLY)
 
-            async def download() -> PhotoEvent:
-                return PhotoEvent(person, await attachment.read(), message.content or None)
+            async def download() -> PhotoEvent | None:
+                data = await self._download(attachment)
+                if data is None:
+                    await message.channel.send(core_wording.PHOTO_NOT_FETCHED)
+                    return None
+                return PhotoEvent(person, data, message.content or None)
 
             event = download
         elif message.content.strip():
@@ -255,10 +320,11 @@ class DiscordBot(discord.Client):
 
         async def status(text: str) -> None:
             nonlocal status_message
+            view = cancel_view(message.author.id) if self.conversation.stoppable_now(person) else None
             if status_message is None:
-                status_message = await message.channel.send(text[:MAX_CONTENT])
+                status_message = await message.channel.send(text[:MAX_CONTENT], view=view)
             else:
-                await status_message.edit(content=text[:MAX_CONTENT])
+                await status_message.edit(content=text[:MAX_CONTENT], view=view)
 
         async with message.channel.typing():
             replies = await self._order.run(
@@ -279,6 +345,16 @@ class DiscordBot(discord.Client):
                 await channel.send(reply.caption[:MAX_CONTENT], **kwargs)
             else:
                 await channel.send(reply.text[:MAX_CONTENT])
+
+    async def _download(self, attachment: discord.Attachment) -> bytes | None:
+        """The attachment's bytes, tried again after network trouble; None when it still could not be fetched."""
+        try:
+            return await self.retry.run(attachment.read, "Discord: attachment download")
+        except Exception as exc:
+            if not network_trouble(exc):
+                raise
+            log.warning("Discord: gave up fetching an attachment: %s", exc)
+            return None
 
     def _person(self, interaction: discord.Interaction) -> Person:
         chat = interaction.channel_id or interaction.user.id

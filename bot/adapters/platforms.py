@@ -35,14 +35,21 @@ async def run_platforms(store, *, demo: bool = False, device: str | None = None,
         the process exit status: 0 after a clean stop, 1 when a platform failed to start or crashed.
     """
     from bot.core import Conversation
+    from bot.core.limits import ConfigError as LimitsConfigError
+    from bot.core.limits import FairUse
     from engine.service.build import build_engine
 
     telegram_settings = TelegramSettings.from_env()
     discord_token = tokens.token("discord")
     tokens.install_token_mask([telegram_settings.token if telegram_settings else None, discord_token])
 
+    try:
+        fair_use = FairUse.from_config(tokens.read_config())
+    except (tokens.ConfigError, LimitsConfigError) as exc:
+        log.error("could not start: %s", exc)
+        return 1
     engine = build_engine(demo=demo, device=device, offline=offline, on_ready=print)
-    conversation = Conversation(engine, store)
+    conversation = Conversation(engine, store, fair_use=fair_use)
     stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):

@@ -29,7 +29,7 @@ from telegram import (
     Update,
 )
 from telegram.constants import ChatAction, ChatType
-from telegram.error import BadRequest, TelegramError
+from telegram.error import BadRequest, NetworkError, TelegramError
 from telegram.ext import (
     AIORateLimiter,
     Application,
@@ -42,6 +42,7 @@ from telegram.ext import (
 
 from bot.adapters import tokens
 from bot.adapters.ordering import ArrivalOrder, as_prepare
+from bot.adapters.retry import Retry
 from bot.core import (
     BadPayload,
     ButtonEvent,
@@ -71,6 +72,8 @@ BOT_API_DOWNLOAD_LIMIT = 20 * 1024 * 1024  # getFile refuses bigger files on api
 MAX_CAPTION = 1024
 MAX_ANSWER = 200  # answerCallbackQuery text
 FULL_SIZE_PAYLOAD = "png"  # the adapter's own button: send the picture above as a full-size file
+CANCEL_PAYLOAD = "stop"  # the adapter's own button under a status line: stop the running optimization
+ALBUMS_REMEMBERED = 256  # media groups whose first photo was taken, newest kept
 FULL_SIZE_CACHE = 512  # pictures whose full-size file can still be asked for, newest kept
 CHAT_ACTION_EVERY_S = 4.5  # Telegram shows a chat action for 5 s
 
@@ -84,6 +87,7 @@ COMMANDS = (
     ("compare", "before and after"),
     ("privacy", "what I keep"),
     ("forget", "delete everything I keep about you"),
+    ("cancel", "stop a running optimization"),
 )
 
 NOT_AN_IMAGE = (
@@ -100,10 +104,20 @@ def too_big(size: int, limit: int) -> str:
     )
 
 
+def network_trouble(exc: BaseException) -> bool:
+    """Worth another try: a connection refused or reset, a timeout, a Bot API server error; not a refusal
+    (`BadRequest`, which python-telegram-bot counts as a network error too)."""
+    return isinstance(exc, NetworkError) and not isinstance(exc, BadRequest)
+
+
 class Handler(Protocol):
     """What the adapter needs from the core (`bot.core.Conversation`)."""
 
     async def handle(self, event: Event, status: Status = no_status) -> list[Reply]: ...
+
+    async def cancel(self, person: Person) -> list[Reply]: ...
+
+    def stoppable_now(self, person: Person) -> bool: ...
 
 
 @dataclass(frozen=True)
@@ -151,14 +165,22 @@ class TelegramBot:
         settings: token, server URLs, webhook.
         rate_limiter: python-telegram-bot's flood-limit queue; default: `AIORateLimiter(max_retries=3)`,
             which also waits and retries when Telegram answers 429 with `retry_after`.
+        retry: how photo downloads and replies are tried again after network trouble.
     """
 
     def __init__(
-        self, conversation: Handler, settings: TelegramSettings, *, rate_limiter: AIORateLimiter | None = None
+        self,
+        conversation: Handler,
+        settings: TelegramSettings,
+        *,
+        rate_limiter: AIORateLimiter | None = None,
+        retry: Retry | None = None,
     ) -> None:
         self.conversation = conversation
         self.settings = settings
+        self.retry = retry or Retry(network_trouble)
         self._files: OrderedDict[tuple[int, int], tuple[str, bytes]] = OrderedDict()
+        self._albums: OrderedDict[tuple[int, str], None] = OrderedDict()
         self._order = ArrivalOrder()
         builder = (
             Application.builder()
@@ -245,10 +267,19 @@ class TelegramBot:
         await self._run(update, TextEvent(self._person(update), self._without_mention(text)))
 
     async def on_photo(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        """A compressed photo: take the largest size; its caption is the first instruction."""
+        """A compressed photo: take the largest size; its caption is the first instruction. Of an album (a
+        media group, one update per photo) only the first photo is taken, and the person is told so."""
         message = update.effective_message
         if not self._addressed(message, message.caption or "", message.caption_entities):
             return
+        if message.media_group_id:
+            album = (message.chat.id, message.media_group_id)
+            if album in self._albums:
+                return
+            self._albums[album] = None
+            while len(self._albums) > ALBUMS_REMEMBERED:
+                self._albums.popitem(last=False)
+            await self._send(update, [TextReply(core_wording.ALBUM_FIRST_ONLY)])
         await self._photo(update, message.photo[-1])
 
     async def on_image_file(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -271,6 +302,11 @@ class TelegramBot:
         query = update.callback_query
         if query.data == FULL_SIZE_PAYLOAD:
             await self._full_size(update)
+            return
+        if query.data == CANCEL_PAYLOAD:  # not in the person's order: it ends the message that holds it
+            texts = [r.text for r in await self.conversation.cancel(self._person(update)) if isinstance(r, TextReply)]
+            with contextlib.suppress(BadRequest):
+                await query.answer("\n".join(texts)[:MAX_ANSWER] or None, show_alert=bool(texts))
             return
         try:
             event = ButtonEvent.from_payload(self._person(update), query.data or "")
@@ -297,8 +333,11 @@ class TelegramBot:
         # A new step replaces the picture it was pressed under; a picture without buttons ("Face only") is added.
         if images and images[0].buttons and isinstance(message, Message) and message.photo:
             first = images[0]
-            await self._edit_picture(message, first)
-            replies = [r for r in replies if r is not first]
+            try:
+                await self.retry.run(lambda: self._edit_picture(message, first), "Telegram: replacing a picture")
+                replies = [r for r in replies if r is not first]
+            except NetworkError as exc:  # the new picture goes out as a new message instead
+                log.warning("Telegram: could not replace a picture: %s", exc)
         await self._send(update, replies)
 
     async def on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -314,11 +353,18 @@ class TelegramBot:
         message = update.effective_message
 
         async def download() -> PhotoEvent | None:
+            async def fetch() -> bytes:
+                return bytes(await (await media.get_file()).download_as_bytearray())
+
             try:
-                data = bytes(await (await media.get_file()).download_as_bytearray())
+                data = await self.retry.run(fetch, "Telegram: photo download")
             except BadRequest as exc:  # "file is too big" when the size was unknown up front
                 log.info("Telegram: could not fetch a file: %s", exc)
                 await self._send(update, [TextReply(too_big(media.file_size or limit + 1, limit))])
+                return None
+            except NetworkError as exc:
+                log.warning("Telegram: gave up fetching a photo: %s", exc)
+                await self._send(update, [TextReply(core_wording.PHOTO_NOT_FETCHED)])
                 return None
             caption = self._without_mention(message.caption) if message.caption else None
             return PhotoEvent(self._person(update), data, caption)
@@ -337,7 +383,8 @@ class TelegramBot:
         await status.close()
 
     def _status(self, update: Update) -> StatusLine:
-        return StatusLine(self.application.bot, _chat_id(update))
+        person = self._person(update)
+        return StatusLine(self.application.bot, _chat_id(update), lambda: self.conversation.stoppable_now(person))
 
     def _person(self, update: Update) -> Person:
         return Person(PLATFORM, str(_chat_id(update)), str(update.effective_user.id))
@@ -345,12 +392,15 @@ class TelegramBot:
     # ------------------------------------------------------------------ sending
 
     async def _send(self, update: Update, replies: Sequence[Reply]) -> None:
+        """Send the replies in order, each tried again after network trouble; when one still fails, a short
+        note says so (or, when even that fails, the loss is logged) and the rest are not tried."""
         bot, chat, chat_id = self.application.bot, update.effective_chat, _chat_id(update)
         message = update.effective_message if update.message else None
         # In groups, answer the person's message so everyone sees whose picture it is.
         quote = ReplyParameters(message.message_id, allow_sending_without_reply=True) if (
             message and chat and chat.type != ChatType.PRIVATE) else None
-        for reply in replies:
+
+        async def send(reply: Reply) -> None:
             if isinstance(reply, ImageReply):
                 sent = await bot.send_photo(
                     chat_id, InputFile(reply.jpeg, filename=reply.filename + ".jpg"),
@@ -359,6 +409,21 @@ class TelegramBot:
                 self._remember(sent, reply)
             else:
                 await bot.send_message(chat_id, reply.text, reply_parameters=quote)
+
+        for i, reply in enumerate(replies):
+            try:
+                await self.retry.run(lambda reply=reply: send(reply), "Telegram: sending a reply")
+            except NetworkError as exc:
+                lost = len(replies) - i
+                log.warning("Telegram: gave up sending %d repl%s to chat %s: %s", lost, "y" if lost == 1 else "ies",
+                            chat_id, exc)
+                try:
+                    await self.retry.run(lambda: send(TextReply(core_wording.ANSWER_NOT_SENT)),
+                                         "Telegram: saying a reply was lost")
+                except NetworkError:
+                    log.error("Telegram: %d repl%s to chat %s lost, and the note saying so too", lost,
+                              "y" if lost == 1 else "ies", chat_id)
+                return
 
     async def _edit_picture(self, message: Message, reply: ImageReply) -> None:
         """Replace the picture a button was pressed under, so the chat keeps one picture per step."""
@@ -448,13 +513,18 @@ def _entity_text(text: str, entity: MessageEntity) -> str:
     return encoded[2 * entity.offset: 2 * (entity.offset + entity.length)].decode("utf-16-le")
 
 
+CANCEL_KEYBOARD = InlineKeyboardMarkup([[InlineKeyboardButton("Cancel", callback_data=CANCEL_PAYLOAD)]])
+
+
 class StatusLine:
     """The core's status callback: the first text is sent, later ones edit that message, and `close`
-    deletes it once the answer is there."""
+    deletes it once the answer is there. While the person has an optimization running, it carries a Cancel
+    button (`stoppable()` says when)."""
 
-    def __init__(self, bot, chat_id: int) -> None:
+    def __init__(self, bot, chat_id: int, stoppable: Callable[[], bool] = lambda: False) -> None:
         self.bot = bot
         self.chat_id = chat_id
+        self.stoppable = stoppable
         self.message: Message | None = None
         self.text = ""
 
@@ -462,10 +532,11 @@ class StatusLine:
         if text == self.text:
             return  # Telegram refuses an edit that changes nothing
         self.text = text
+        markup = CANCEL_KEYBOARD if self.stoppable() else None  # an edit without it takes the button away
         if self.message is None:
-            self.message = await self.bot.send_message(self.chat_id, text)
+            self.message = await self.bot.send_message(self.chat_id, text, reply_markup=markup)
         else:
-            await self.message.edit_text(text)
+            await self.message.edit_text(text, reply_markup=markup)
 
     async def close(self) -> None:
         if self.message is not None:

@@ -51,6 +51,11 @@ def token(platform: str, environ: Mapping[str, str] | None = None) -> str | None
     return value.strip() if isinstance(value, str) and value.strip() else None
 
 
+def read_config(environ: Mapping[str, str] | None = None) -> dict:
+    """The whole config file (`[telegram]`, `[discord]`, `[limits]`, `[admins]` ...); {} when there is none."""
+    return _read_config(config_path(os.environ if environ is None else environ))
+
+
 def _read_config(path: Path) -> dict:
     try:
         data = path.read_bytes()

@@ -11,6 +11,7 @@ the latest picture instead would surprise someone scrolling back through the cha
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import json
 import logging
@@ -22,6 +23,8 @@ import numpy as np
 
 from bot import dialog
 from bot.core import photos, pictures, wording
+from bot.core.admin import parse_admin, run_admin
+from bot.core.cancelling import Stoppable
 from bot.core.events import (
     ButtonEvent,
     Event,
@@ -34,6 +37,7 @@ from bot.core.events import (
     buttons_for,
     no_status,
 )
+from bot.core.limits import Blocked, FairUse, LimitReached, Limits
 from bot.core.picture_cache import Picture, PictureCache, derived_key, picture_key
 from bot.core.slow_choice import PendingSlowEdit, parse_choice
 from bot.core.turns import Turn, Turns
@@ -51,10 +55,12 @@ from bot.sessions import (
     SessionUnit,
 )
 from bot.sessions import config as session_config
+from bot.sessions.usage import UsageStore
 from engine.editing import Instruction, MethodChoice, NoRoute, PromptError
 from engine.inversion import InversionError
 from engine.service import (
     Cancelled,
+    EditResult,
     Engine,
     EngineBusy,
     EngineOutOfMemory,
@@ -85,6 +91,7 @@ class Conversation:
         long_wait_s: a message waiting behind one that has run this long gets a "still working" status.
         picture_cache: pictures already drawn (default: a new `PictureCache`), so states shown again are
             not drawn again.
+        fair_use: per-person limits and the admins, counted in the store's database; None: no limits.
 
     Every picture answered is the person's own photo with the edited face blended in (see `photos`);
     `face_files` also attaches the face crop to each (the local chat sets it).
@@ -99,6 +106,7 @@ class Conversation:
         retention: timedelta | None = None,
         long_wait_s: float = 2.0,
         picture_cache: PictureCache | None = None,
+        fair_use: FairUse | None = None,
     ) -> None:
         self.engine = engine
         self.pictures = picture_cache if picture_cache is not None else PictureCache()
@@ -108,6 +116,8 @@ class Conversation:
         self.turns = Turns(long_wait_s)
         self.face_files = False
         self._slow_choices: dict[Person, PendingSlowEdit] = {}  # asked before a long optimization
+        self.stoppable = Stoppable()
+        self.limits = Limits(fair_use, UsageStore(store.engine) if fair_use is not None else None)
 
     async def handle(self, event: Event, status: Status = no_status) -> list[Reply]:
         """Handle one event in the person's turn and return the replies to send, in order.
@@ -118,6 +128,8 @@ class Conversation:
                 notes; each call replaces the previous text. Errors it raises are logged and ignored.
         Never raises for the person's input or the engine's known errors: those become friendly replies.
         """
+        if isinstance(event, TextEvent) and isinstance(dialog.parse(event.text), dialog.Cancel):
+            return await self.cancel(event.person)  # read before the person's turn: it ends the running one
         say = _guarded(status)
         async with self.turns.turn(event.person, lambda: say(wording.waiting())) as slot:
             try:
@@ -125,9 +137,27 @@ class Conversation:
             except Exception as exc:  # the last line of defence: one message fails, the bot goes on
                 return self._failure(exc, event)
 
+    async def cancel(self, person: Person) -> list[Reply]:
+        """Stop the person's running optimization now (not in their turn); the session stays as it was.
+
+        Returns:
+            nothing when something was stopped (the stopped message answers "Stopped"); when a long
+            optimization was only offered, that it is not started; else a note saying there was nothing to stop.
+        """
+        if await self.stoppable.stop(person):
+            return []
+        if self._slow_choices.pop(person, None) is not None:  # the answer to "start it, or...?"
+            return [TextReply(wording.SLOW_CANCELLED)]
+        return [TextReply(wording.NOTHING_TO_STOP)]
+
+    def stoppable_now(self, person: Person) -> bool:
+        """Whether `cancel(person)` would stop something (adapters offer a Cancel button then)."""
+        return self.stoppable.running(person)
+
     # ------------------------------------------------------------------ dispatch
 
     async def _dispatch(self, event: Event, status: Status, slot: Turn) -> list[Reply]:
+        await self.limits.check_blocked(event.person)
         if isinstance(event, PhotoEvent):
             replies = await self._photo(event.person, event.data)
             if event.caption and event.caption.strip():
@@ -146,6 +176,8 @@ class Conversation:
                 return [TextReply(wording.SLOW_CANCELLED)]
             method = "optimization" if choice == "start" else "global_direction"
             return await self._edit(person, pending.edit, status, slot, method=method)
+        if self.limits.is_admin(person) and (command := parse_admin(text, person.platform)):
+            return await run_admin(command, self.limits, (len(self.turns), self.stoppable.count()))
         parsed = dialog.parse(text)
         match parsed:
             case dialog.Refusal(message=message):
@@ -166,6 +198,8 @@ class Conversation:
                 return await self._compare(person)
             case dialog.Drop(words=words):
                 return await self._drop(person, words)
+            case dialog.Cancel():  # a photo's caption; a message of its own never gets here
+                return await self.cancel(person)
             case dialog.Help():
                 return [TextReply(wording.HELP)]
             case dialog.Start():
@@ -209,6 +243,7 @@ class Conversation:
     # ------------------------------------------------------------------ photo and edits
 
     async def _photo(self, person: Person, data: bytes) -> list[Reply]:
+        await self.limits.take(person, "photo")
         inverted = await self.engine.invert(data, caller=person)
         name = await self.generator_name()
         image = await self._render(LatentState(inverted.w_plus), person)  # before anything is stored
@@ -251,16 +286,19 @@ class Conversation:
         current = await self._current(person)
         instruction = Instruction(edit.target, edit.neutral, edit.strength)
         relay = _ProgressRelay(status, slot)
+        await self.limits.take(person, "edit")
+        refused = await self.limits.optimization_refused(person)
         try:
-            result = await self.engine.edit(
-                _latent_state(current), instruction, caller=person, on_progress=relay, method=method,
-                ask_first=method == "auto",
+            result = await self.stoppable.run(
+                person, self._edit_within_limits(_latent_state(current), instruction, person, relay, refused, method)
             )
         except SlowEdit as slow:
             self._slow_choices[person] = PendingSlowEdit(edit, slow.estimated_s)
             return [TextReply(wording.slow_choice(edit.text, slow.estimated_s))]
         finally:
             await relay.flush()
+        if result.method == "optimization":
+            await self.limits.optimized(person)
         new = NewEdit(
             text=edit.text,
             instruction=_dump_instruction(instruction),
@@ -272,6 +310,20 @@ class Conversation:
         )
         summary, image = await self._change(person, lambda unit: unit.append(new), current.revision)
         return [_result(image, wording.edited(edit.text, result) + await self._identity_line(person, image), summary)]
+
+    async def _edit_within_limits(
+        self, state: LatentState, instruction: Instruction, person: Person, relay: _ProgressRelay,
+        refused: LimitReached | None, method: MethodChoice,
+    ) -> EditResult:
+        """The engine's edit; once the day's optimizations are used up, only the quick methods are tried."""
+        if refused is None:
+            return await self.engine.edit(
+                state, instruction, caller=person, on_progress=relay, method=method, ask_first=method == "auto"
+            )
+        for quick in ("mapper", "global_direction"):  # the router's order, without its last resort
+            with contextlib.suppress(NoRoute):
+                return await self.engine.edit(state, instruction, caller=person, method=quick)
+        raise refused
 
     async def _rescale(self, person: Person, factor: float, *, expect: Revision | None = None) -> list[Reply]:
         summary, image = await self._change(person, lambda unit: unit.rescale_last(factor), expect)
@@ -438,6 +490,10 @@ class Conversation:
             return [TextReply(wording.OUT_OF_MEMORY)]
         if isinstance(exc, Cancelled):
             return [TextReply(wording.CANCELLED)]
+        if isinstance(exc, LimitReached):
+            return [TextReply(wording.limit_reached(exc.kind, exc.limit, exc.resets_at, exc.now))]
+        if isinstance(exc, Blocked):
+            return [TextReply(wording.BLOCKED)]
         if isinstance(exc, StalePhoto):
             return [TextReply(wording.STALE_PHOTO)]
         if isinstance(exc, ModelsMissing):

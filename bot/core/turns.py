@@ -49,6 +49,10 @@ class Turns:
             if slot.users == 0:
                 del self._slots[who]
 
+    def __len__(self) -> int:
+        """How many people have a message being handled or waiting."""
+        return len(self._slots)
+
     def busy(self, who: Hashable) -> bool:
         """Whether a message of `who` is being handled or waiting."""
         return who in self._slots

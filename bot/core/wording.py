@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+import math
+from datetime import datetime, timedelta
 
 from engine.service import EditResult, EngineBusy
 from engine.values import Method
@@ -54,7 +55,8 @@ def privacy(retention: timedelta) -> str:
         "details), where the face is in it, the numbers that describe the face (a latent code it is redrawn "
         "from), a face-identity code used only to tell you when an edit changes who it looks like, and your "
         "list of edits with their words. I don't share anything. "
-        f"A photo and all of that are deleted after {period} without use; /forget deletes everything now."
+        f"A photo and all of that are deleted after {period} without use; /forget deletes everything now. "
+        "To share the bot fairly I also count your requests (when, not what) for a day; /forget leaves those counts."
     )
 
 
@@ -153,3 +155,54 @@ def history(count: int, undone: list[str]) -> str:
     if undone:
         done += f" Undone (\"redo\" brings them back): {', '.join(undone)}."
     return done
+
+
+
+# -- control: network trouble on the platform's side, stopping, albums ---------------------------------------
+
+PHOTO_NOT_FETCHED = "I couldn't fetch your photo (a network problem on the way); please send it again."
+ANSWER_NOT_SENT = (
+    "Sorry, a network problem kept my last answer from reaching you. Nothing is lost: type \"compare\" to see "
+    "your picture as it is now."
+)
+NOTHING_TO_STOP = "There's nothing running to stop right now."
+ALBUM_FIRST_ONLY = (
+    "You sent several photos at once; I'm editing the first one. Send the others one at a time to edit them."
+)
+
+
+# -- fair use ---------------------------------------------------------------------------------------------------
+
+BLOCKED = "Sorry, an admin of this bot has paused your access. If you think that's a mistake, please ask them."
+ADMIN_USAGE = "Admin commands: /stats, /block ID, /unblock ID (ID: a user id, or platform:id)."
+ADMIN_NOT_BLOCKABLE = "That person is an admin of this bot; remove them from [admins] in the config file first."
+_LIMIT_NAMES = {"photo": ("photos", "an hour"), "edit": ("edits", "an hour"), "optimization": ("slow edits", "a day")}
+
+
+def limit_reached(kind: str, limit: int, resets_at: datetime, now: datetime) -> str:
+    """The friendly refusal, saying when the person can go on (UTC time and how long from now)."""
+    things, per = _LIMIT_NAMES[kind]
+    minutes = max(1, math.ceil((resets_at - now).total_seconds() / 60))
+    wait = f"{minutes} min" if minutes < 90 else f"{minutes / 60:.1f} h"
+    extra = (" Quick edits (the ones I don't have to optimize) still work." if kind == "optimization" else "")
+    return (f"You've reached the limit of {limit} {things} {per}, so others get their turn too. "
+            f"You can go on at {resets_at:%H:%M} UTC (in about {wait}).{extra}")
+
+
+def blocked_now(target: str, block: bool, changed: bool) -> str:
+    if not changed:
+        return f"{target} was already {'blocked' if block else 'not blocked'}."
+    return f"{target} is {'blocked now' if block else 'unblocked'}."
+
+
+def stats(stats, handling: int, optimizing: int) -> str:
+    """/stats: everyone's numbers today (UTC) and this process's queue."""
+    methods = ", ".join(f"{name.replace('_', ' ')} {count}" for name, count in sorted(stats.methods_today.items()))
+    busiest = ", ".join(f"{w.platform}:{w.user_id} ({n})" for w, n in stats.busiest)
+    return "\n".join([
+        f"People: {stats.people} ({stats.active_today} today, {stats.blocked} blocked)",
+        f"Sessions: {stats.sessions}",
+        f"Edits today: {stats.edits_today}" + (f" ({methods})" if methods else ""),
+        f"Queue here: {handling} people being answered, {optimizing} optimizations running",
+        f"Busiest today: {busiest or 'nobody yet'}",
+    ])

@@ -67,6 +67,11 @@ class Drop:
 
 
 @dataclass(frozen=True)
+class Cancel:
+    """Stop the running optimization ("stop", "/cancel", "取消"); read before the person's queue."""
+
+
+@dataclass(frozen=True)
 class Help:
     """Say what the bot can do."""
 
@@ -107,5 +112,8 @@ class Refusal:
     message: str
 
 
-Command = More | Less | Undo | Redo | Reset | History | Compare | Drop | Help | Privacy | Forget | ForgetConfirm | Start
+Command = (
+    More | Less | Undo | Redo | Reset | History | Compare | Drop | Cancel | Help | Privacy | Forget | ForgetConfirm
+    | Start
+)
 Parsed = Edit | Command | Thanks | Refusal

@@ -19,6 +19,7 @@ import unicodedata
 
 from bot.dialog import phrases as P
 from bot.dialog.commands import (
+    Cancel,
     Compare,
     Drop,
     Edit,
@@ -43,6 +44,7 @@ _SIMPLE = {
     "privacy": Privacy(), "forget": Forget(), "forget_confirm": ForgetConfirm(), "start": Start(),
     "thanks": Thanks(), "more": More(P.MORE), "more_bit": More(P.MORE_BIT), "more_much": More(P.MORE_MUCH),
     "less": Less(1 / P.MORE), "less_bit": Less(1 / P.MORE_BIT), "less_much": Less(1 / P.MORE_MUCH),
+    "cancel": Cancel(),
 }
 
 

@@ -62,6 +62,7 @@ _COMMANDS = {
                        "yes, delete everything", "confirm forget", "yes forget me", "yes, forget me",
                        "delete confirm", "confirm delete"),
     "start": ("start",),
+    "cancel": ("stop", "cancel", "stop it", "abort", "取消"),
     "thanks": ("thanks", "thank you", "thx", "ty", "thank you so much", "thanks a lot", "great", "cool", "nice",
                "perfect", "awesome", "love it", "wow", "i like it", "i love it", "looks good", "looks great",
                "good job", "nice one", "well done"),
@@ -89,6 +90,7 @@ for _kind, _phrases in _COMMANDS.items():
 SLASH_COMMANDS = {
     "undo": "undo", "redo": "redo", "reset": "reset", "history": "history", "compare": "compare", "help": "help",
     "privacy": "privacy", "forget": "forget", "start": "start", "more": "more", "less": "less", "drop": "drop",
+    "cancel": "cancel", "stop": "cancel",
 }
 
 # Unsafe requests: a short, conservative list (sexual content and nudity, which also covers minors in a sexual

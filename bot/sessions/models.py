@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 from typing import Any, ClassVar
 
 from sqlalchemy import (
+    Boolean,
     CheckConstraint,
     DateTime,
     Double,
@@ -141,4 +142,39 @@ class StoredPhoto(Base):
     __table_args__ = (
         CheckConstraint("width > 0 AND height > 0", name="size_positive"),
         CheckConstraint("faces > 0", name="faces_positive"),
+    )
+
+
+USAGE_KINDS = ("photo", "edit", "optimization")
+
+
+class Account(Base):
+    """One person on one platform, as the fair-use limits know them (in every chat): whether they are blocked.
+
+    The row is also what a usage count locks, so two processes sharing the database count one person in turn.
+    """
+
+    __tablename__ = "accounts"
+
+    platform: Mapped[str] = mapped_column(String(32), primary_key=True)
+    user_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    blocked: Mapped[bool] = mapped_column(Boolean)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class UsageRecord(Base):
+    """One counted request of a person: a photo, an edit, an optimization. Kept one day, the longest window."""
+
+    __tablename__ = "usage"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    platform: Mapped[str] = mapped_column(String(32))
+    user_id: Mapped[str] = mapped_column(String(64))
+    kind: Mapped[str] = mapped_column(String(16))
+    at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    __table_args__ = (
+        CheckConstraint("kind IN ('photo', 'edit', 'optimization')", name="kind"),
+        Index("ix_usage_person_kind_at", "platform", "user_id", "kind", "at"),
+        Index("ix_usage_at", "at"),
     )

@@ -4,6 +4,7 @@ Interaction responses, follow-ups and edits go through discord.py's webhook adap
 channel messages and typing go through `client.http.request`; attachment downloads through
 `client.http.get_from_cdn`. The fake records every request (method, route, JSON payload, files) and answers
 with message objects shaped like Discord's, so the library builds its real `Message`s from them.
+`drop_downloads(times)` makes the next attachment downloads fail as a reset connection does.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
+import aiohttp
 import discord
 from discord.webhook.async_ import AsyncWebhookAdapter, async_context
 
@@ -47,6 +49,8 @@ class FakeDiscord:
         self.cdn: dict[str, bytes] = {}
         self.downloads: list[str] = []
         self.cdn_delay = 0.0  # seconds each attachment download takes
+        self.dropped: list[str] = []  # attachment downloads that failed on purpose
+        self._drops = 0
         self._changed = asyncio.Condition()
 
     def attach(self, client: discord.Client) -> None:
@@ -57,6 +61,10 @@ class FakeDiscord:
     def install(self) -> None:
         """Send this task's (and its child tasks') interaction webhook calls here."""
         async_context.set(_Adapter(self))
+
+    def drop_downloads(self, times: int = 1) -> None:
+        """The next `times` attachment downloads fail as a reset connection does."""
+        self._drops = times
 
     # -- reading -------------------------------------------------------------------------------------
 
@@ -77,6 +85,10 @@ class FakeDiscord:
     # -- answering -----------------------------------------------------------------------------------
 
     async def _cdn(self, url: str) -> bytes:
+        if self._drops:
+            self._drops -= 1
+            self.dropped.append(url)
+            raise aiohttp.ClientOSError(104, "Connection reset by peer")
         self.downloads.append(url)
         await asyncio.sleep(self.cdn_delay)
         return self.cdn[url]

@@ -3,7 +3,9 @@
 It speaks the Bot API's HTTP shape (`POST /bot<token>/<method>` with form or multipart bodies, answers
 `{"ok": ..., "result": ...}`, files under `/file/bot<token>/<path>`), keeps the messages it was asked to
 send, and feeds `getUpdates` long polls from a queue the test fills. `fail_once(method, retry_after)` answers
-the next call of a method with 429 Too Many Requests, as Telegram does under flood limits.
+the next call of a method with 429 Too Many Requests, as Telegram does under flood limits; `reset(method, times)`
+resets the connection of the next calls instead of answering (the client sees `httpx.ReadError`), as the Bot
+API did under a burst of photos; `reset(DOWNLOAD, times)` does that to file downloads.
 """
 
 from __future__ import annotations
@@ -11,6 +13,8 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
+import socket
+import struct
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -19,6 +23,7 @@ from aiohttp import web
 
 BOT_ID = 4242
 BOT_USERNAME = "styleclip_test_bot"
+DOWNLOAD = "download"  # `reset` target: fetching a file through the file URL
 JSON_FIELDS = {"reply_markup", "media", "commands", "reply_parameters", "entities", "caption_entities", "scope"}
 
 
@@ -42,8 +47,10 @@ class FakeBotAPI:
         self.files: dict[str, bytes] = {}
         self.rejected: list[Call] = []  # requests answered with 429
         self.downloads: list[str] = []  # file ids fetched through the file URL
+        self.dropped: list[str] = []  # methods (or DOWNLOAD) whose connection was reset, in order
         self.download_delay = 0.0  # seconds each file download takes (a slow network)
         self._fail: dict[str, int] = {}
+        self._resets: dict[str, int] = {}
         self._ids = itertools.count(1000)
         self._update_ids = itertools.count(1)
         self._changed = asyncio.Condition()
@@ -86,6 +93,24 @@ class FakeBotAPI:
         """Answer the next `method` call with 429 and `retry_after`, like a flood limit."""
         self._fail[method] = retry_after
 
+    def reset(self, method: str, times: int = 1) -> None:
+        """Reset the connection of the next `times` calls of `method` (or of file downloads: `DOWNLOAD`)."""
+        self._resets[method] = times
+
+    def _drop(self, request: web.Request, target: str) -> bool:
+        """Reset the connection (a TCP RST: no answer at all) when `target` is due for it."""
+        if not self._resets.get(target):
+            return False
+        self._resets[target] -= 1
+        self.dropped.append(target)
+        transport = request.transport
+        sock = transport.get_extra_info("socket") if transport else None
+        if sock is not None:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        if transport is not None:
+            transport.abort()
+        return True
+
     def add_file(self, data: bytes, *, size: int | None = None) -> dict:
         """Store a file the bot may download; returns the ids a PhotoSize/Document carries."""
         file_id = f"file-{next(self._ids)}"
@@ -126,6 +151,8 @@ class FakeBotAPI:
         file_id = request.match_info["path"].rsplit("/", 1)[-1]
         if file_id not in self.files:
             return web.Response(status=404)
+        if self._drop(request, DOWNLOAD):
+            return web.Response(status=500)  # never arrives: the connection is gone
         self.downloads.append(file_id)
         await asyncio.sleep(self.download_delay)
         return web.Response(body=self.files[file_id])
@@ -143,6 +170,10 @@ class FakeBotAPI:
             else:
                 params[key] = value
         call = Call(method, params, files, time.monotonic())
+        if self._drop(request, method):
+            async with self._changed:
+                self._changed.notify_all()
+            return web.Response(status=500)  # never arrives: the connection is gone
         if method in self._fail:
             retry_after = self._fail.pop(method)
             self.rejected.append(call)

@@ -37,11 +37,13 @@ class Updates:
         extra = {"reply_to_message": reply_to} if reply_to else {}
         return self.api.push(self._message(chat, sender, text=text, entities=entities, **extra))
 
-    def photo(self, chat: dict, sender: dict, sizes: list[bytes], caption: str | None = None) -> dict:
-        """A compressed photo in several sizes, smallest first (as Telegram orders them)."""
+    def photo(self, chat: dict, sender: dict, sizes: list[bytes], caption: str | None = None, *,
+              album: str | None = None) -> dict:
+        """A compressed photo in several sizes, smallest first (as Telegram orders them); `album`: the media
+        group it belongs to (Telegram sends each photo of an album as its own update)."""
         photo = [{**self.api.add_file(data), "width": 90 * (i + 1), "height": 90 * (i + 1)}
                  for i, data in enumerate(sizes)]
-        extra: dict = {}
+        extra: dict = {"media_group_id": album} if album else {}
         if caption:
             extra["caption"] = caption
             mention = f"@{BOT_USERNAME}"

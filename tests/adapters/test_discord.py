@@ -12,10 +12,12 @@ import pytest
 from PIL import Image
 from skimage import data
 
-from bot.adapters.discord import NOT_AN_IMAGE, NOT_YOURS, DiscordBot
+from bot.adapters.discord import NOT_AN_IMAGE, NOT_YOURS, DiscordBot, network_trouble
+from bot.adapters.retry import Retry
 from bot.core import ButtonPayload, Conversation, Person
 from bot.core import wording as core_wording
 from bot.sessions import SessionStore
+from engine.editing import OptimizationSettings
 from engine.service import Engine, EngineConfig
 from tests.core.helpers import shared_models
 
@@ -37,9 +39,9 @@ def face() -> bytes:
     return buf.getvalue()
 
 
-async def started(conversation: Conversation, fake: FakeDiscord) -> DiscordBot:
+async def started(conversation: Conversation, fake: FakeDiscord, **options) -> DiscordBot:
     """A client as after login: loop and state set up, setup_hook run (no gateway, no command sync)."""
-    bot = DiscordBot(conversation, sync_commands=False)
+    bot = DiscordBot(conversation, sync_commands=False, **options)
     fake.attach(bot)
     bot._connection.user = discord.ClientUser(state=bot._connection, data=BOT_USER)  # what READY sets
     bot._connection.application_id = APPLICATION_ID
@@ -72,7 +74,8 @@ def test_slash_edit_defers_follows_up_and_buttons_survive_a_restart(tmp_path, mo
             alice = Person("discord", str(CHANNEL_ID), ALICE["id"])
             bot = await started(conversation, fake)
             assert {c.name for c in bot.tree.get_commands()} == {
-                "edit", "undo", "redo", "reset", "history", "compare", "privacy", "forget"}
+                "edit", "undo", "redo", "reset", "history", "compare", "privacy", "forget", "more", "less", "drop",
+                "cancel"}
 
             photo = attachment(fake, face, "image/jpeg")
             bot._connection.parse_interaction_create(slash(ALICE, "edit", image=photo, prompt="give him a mohawk"))
@@ -207,6 +210,114 @@ def test_progress_edits_the_deferred_message_then_removes_it(tmp_path, models, f
             assert "optimization" in edited.payload["content"]
             order = [fake.requests.index(r) for r in (progress[0], edited, deleted)]
             assert order == sorted(order)
+            await bot.close()
+
+    asyncio.run(scenario())
+
+
+def test_a_reset_attachment_download_is_tried_again_then_asked_for(tmp_path, models, face):
+    waits: list[float] = []
+
+    async def no_wait(seconds: float) -> None:
+        waits.append(seconds)
+
+    async def scenario():
+        fake = FakeDiscord()
+        fake.install()
+        async with core(tmp_path, models) as (conversation, _):
+            retry = Retry(network_trouble, attempts=3, first_s=0.5, jitter=0.0, sleep=no_wait)
+            bot = await started(conversation, fake, retry=retry)
+            state = bot._connection
+
+            fake.drop_downloads(2)
+            state.parse_message_create(dm(ALICE, attachments=[attachment(fake, face, "image/jpeg")]))
+            (photo,) = await fake.wait_count("POST", "/messages", 1)
+            assert len(fake.dropped) == 2 and len(fake.downloads) == 1 and waits == [0.5, 1.0]
+            assert list(custom_ids(photo)) == ["More", "Less", "Undo", "Redo", "Reset", "Face only"]
+
+            fake.drop_downloads(3)
+            state.parse_message_create(dm(BOB, attachments=[attachment(fake, face, "image/jpeg")]))
+            (_, note) = await fake.wait_count("POST", "/messages", 2)
+            assert note.payload["content"] == core_wording.PHOTO_NOT_FETCHED and not note.files
+
+            fake.drop_downloads(3)
+            photo = attachment(fake, face, "image/jpeg")
+            state.parse_interaction_create(slash(BOB, "edit", image=photo, prompt="purple hair"))
+            (answer,) = await fake.wait_count("POST", "/webhooks/", 1)
+            assert answer.payload["content"] == core_wording.PHOTO_NOT_FETCHED
+            assert len(fake.dropped) == 8
+            await bot.close()
+
+    asyncio.run(scenario())
+
+
+def test_more_less_drop_and_cancel_commands(tmp_path, models, face, monkeypatch):
+    async def scenario():
+        fake = FakeDiscord()
+        fake.install()
+        async with core(tmp_path, models) as (conversation, store):
+            alice = Person("discord", str(CHANNEL_ID), ALICE["id"])
+            bot = await started(conversation, fake)
+            state = bot._connection
+            photo = attachment(fake, face, "image/jpeg")
+            state.parse_interaction_create(slash(ALICE, "edit", image=photo, prompt="give him a mohawk"))
+            await fake.wait_count("POST", "/webhooks/", 2)
+
+            state.parse_interaction_create(slash(ALICE, "more"))
+            (*_, stronger) = await fake.wait_count("POST", "/webhooks/", 3)
+            assert stronger.payload["content"].startswith("Stronger: give him a mohawk")
+            state.parse_interaction_create(slash(ALICE, "less"))
+            await fake.wait_count("POST", "/webhooks/", 4)
+            assert store.history(alice).active_edits[0].scale == pytest.approx(1.0)
+
+            state.parse_interaction_create(slash(ALICE, "drop", edit="mohawk"))
+            (*_, dropped) = await fake.wait_count("POST", "/webhooks/", 5)
+            assert dropped.payload["content"].startswith("Dropped: give him a mohawk")
+            assert store.history(alice).active_edits == ()
+
+            state.parse_interaction_create(slash(ALICE, "cancel"))
+            (*_, nothing) = await fake.wait_count("POST", "/webhooks/", 6)
+            assert nothing.payload["content"] == core_wording.NOTHING_TO_STOP
+
+            # An optimization: its status line carries Cancel; only Alice's press stops it.
+            monkeypatch.setattr(models.editor, "settings", OptimizationSettings(steps=100_000))
+            monkeypatch.setattr(models.editor.router, "tables", None)  # no global directions: words optimize
+            before = store.history(alice)
+            photo = attachment(fake, face, "image/jpeg")
+            state.parse_interaction_create(slash(ALICE, "edit", image=photo, prompt="smile"))
+            progress = await fake.wait_for(lambda: [r for r in fake.matching("PATCH", "/messages/@original")
+                                                    if custom_ids(r)])
+            cancel = custom_ids(progress[0])["Cancel"]
+            assert cancel == f"stop@{ALICE['id']}"
+            session = store.history(alice)  # the new photo's session, before the optimization
+            assert session.session_id != before.session_id
+
+            state.parse_interaction_create(press(ALICE, progress[0].result, cancel))
+            stopped = await fake.wait_for(lambda: [r for r in fake.matching("POST", "/webhooks/")
+                                                   if r.payload.get("content") == core_wording.CANCELLED])
+            assert len(stopped) == 1
+            (deleted,) = await fake.wait_count("DELETE", "/messages/@original", 1)  # the stopped /edit's progress
+            assert deleted.url == progress[0].url
+            after = store.history(alice)
+            assert (after.session_id, after.version, after.edits) == (session.session_id, session.version, ())
+            await bot.close()
+
+    asyncio.run(scenario())
+
+
+def test_several_attachments_use_the_first_photo_and_say_so(tmp_path, models, face):
+    async def scenario():
+        fake = FakeDiscord()
+        fake.install()
+        async with core(tmp_path, models) as (conversation, _):
+            bot = await started(conversation, fake)
+            pdf = attachment(fake, b"%PDF", "application/pdf")
+            first, second = attachment(fake, face, "image/jpeg"), attachment(fake, face, "image/png")
+            bot._connection.parse_message_create(dm(ALICE, "purple hair", attachments=[pdf, first, second]))
+            (note, _, edited) = await fake.wait_count("POST", "/messages", 3)
+            assert note.payload["content"] == core_wording.ALBUM_FIRST_ONLY
+            assert fake.downloads == [first["url"]]
+            assert "purple hair" in edited.payload["content"]
             await bot.close()
 
     asyncio.run(scenario())

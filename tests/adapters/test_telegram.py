@@ -14,12 +14,15 @@ from PIL import Image
 from skimage import data
 from telegram.ext import AIORateLimiter
 
+from bot.adapters.retry import Retry
 from bot.adapters.telegram import (
+    CANCEL_PAYLOAD,
     COMMANDS,
     FULL_SIZE_PAYLOAD,
     NOT_AN_IMAGE,
     TelegramBot,
     TelegramSettings,
+    network_trouble,
 )
 from bot.core import ButtonPayload, Conversation, Person
 from bot.core import wording as core_wording
@@ -28,7 +31,7 @@ from engine.editing import OptimizationSettings
 from engine.service import Engine, EngineConfig
 from tests.core.helpers import shared_models
 
-from .fake_telegram import BOT_USERNAME, FakeBotAPI
+from .fake_telegram import BOT_USERNAME, DOWNLOAD, FakeBotAPI
 from .telegram_updates import GROUP, Updates, private_chat, user
 
 TOKEN = "987654321:TESTtokenForTheFakeServer_0123456789ab"
@@ -53,14 +56,14 @@ def face() -> list[bytes]:
 
 
 @contextlib.asynccontextmanager
-async def running(tmp_path, models, **settings):
+async def running(tmp_path, models, *, retry: Retry | None = None, **settings):
     api = FakeBotAPI(TOKEN)
     await api.start()
     store = SessionStore.open(f"sqlite:///{tmp_path / 'sessions.sqlite3'}")
     engine = Engine(lambda: models, EngineConfig(max_wait_s=0.0, ask_above_s=float("inf")))  # never ask
     # Flood limits off (the test sends more than 20 messages a minute to one group); 429 retries on.
     bot = TelegramBot(Conversation(engine, store), TelegramSettings(TOKEN, api.base_url, api.base_file_url, **settings),
-                      rate_limiter=AIORateLimiter(overall_max_rate=0, group_max_rate=0, max_retries=2))
+                      rate_limiter=AIORateLimiter(overall_max_rate=0, group_max_rate=0, max_retries=2), retry=retry)
     await bot.start()
     try:
         yield api, Updates(api), store
@@ -350,3 +353,147 @@ def test_the_photo_comes_back_at_its_own_size_with_only_the_face_edited(tmp_path
         assert np.array_equal(picture[far], original[far]) and np.array_equal(picture[:, :250], original[:, :250])
     assert not np.array_equal(mohawk[face], first[face])
     assert np.array_equal(back, first)
+
+
+class NoWait:
+    """The retry's sleep: records each wait instead of waiting."""
+
+    def __init__(self) -> None:
+        self.waits: list[float] = []
+
+    async def __call__(self, seconds: float) -> None:
+        self.waits.append(seconds)
+        await asyncio.sleep(0)
+
+
+def quick_retry(waits: NoWait, attempts: int = 4) -> Retry:
+    return Retry(network_trouble, attempts=attempts, first_s=0.5, jitter=0.0, sleep=waits)
+
+
+def test_a_reset_photo_download_is_tried_again(tmp_path, models, face):
+    waits = NoWait()
+
+    async def scenario():
+        async with running(tmp_path, models, retry=quick_retry(waits)) as (api, updates, store):
+            api.reset("getFile")
+            api.reset(DOWNLOAD, times=2)
+            updates.photo(private_chat(ALICE), ALICE, face)
+            await api.wait_calls("sendPhoto", 1)
+            assert api.dropped == ["getFile", DOWNLOAD, DOWNLOAD]
+            assert api.files[api.downloads[-1]] == face[-1]
+            assert waits.waits == [0.5, 1.0, 2.0]  # 0.5 s, then doubling: three failures, the fourth try works
+            assert api.sent("sendMessage") == []
+            assert store.history(Person("telegram", str(ALICE["id"]), str(ALICE["id"]))).edits == ()
+
+    asyncio.run(scenario())
+
+
+def test_a_photo_that_cannot_be_fetched_is_asked_for_again(tmp_path, models, face):
+    waits = NoWait()
+
+    async def scenario():
+        async with running(tmp_path, models, retry=quick_retry(waits, attempts=3)) as (api, updates, _):
+            api.reset(DOWNLOAD, times=3)
+            updates.photo(private_chat(ALICE), ALICE, face, caption="purple hair")
+            (answer,) = await api.wait_calls("sendMessage", 1)
+            assert answer.params["text"] == core_wording.PHOTO_NOT_FETCHED
+            assert api.dropped == [DOWNLOAD] * 3 and waits.waits == [0.5, 1.0]
+            assert api.sent("sendPhoto") == []
+            # The person sends it again and it arrives.
+            updates.photo(private_chat(ALICE), ALICE, face)
+            await api.wait_calls("sendPhoto", 1)
+
+    asyncio.run(scenario())
+
+
+def test_a_reset_reply_is_sent_again_and_a_lost_one_is_said_or_logged(tmp_path, models, face, caplog):
+    waits = NoWait()
+
+    async def scenario():
+        async with running(tmp_path, models, retry=quick_retry(waits, attempts=2)) as (api, updates, _):
+            chat = private_chat(BOB)
+            api.reset("sendPhoto")
+            updates.photo(chat, BOB, face)
+            (photo,) = await api.wait_calls("sendPhoto", 1)
+            assert api.dropped == ["sendPhoto"] and photo.params["reply_markup"]
+
+            # Both tries of the picture fail: a short note says so instead.
+            api.reset("sendPhoto", times=2)
+            updates.text(chat, BOB, "purple hair")
+            (note,) = await api.wait_calls("sendMessage", 1)
+            assert note.params["text"] == core_wording.ANSWER_NOT_SENT
+            assert len(api.sent("sendPhoto")) == 1
+
+            # When even the note cannot be sent, the loss is logged.
+            api.reset("sendMessage", times=4)  # both tries of the answer, both of the note
+            updates.text(chat, BOB, "/help")
+            await api.wait_for(lambda: api.dropped.count("sendMessage") == 4)
+
+            async def logged() -> None:
+                while not any("lost, and the note saying so too" in r.getMessage() for r in caplog.records):
+                    await asyncio.sleep(0.01)
+
+            await asyncio.wait_for(logged(), 30)
+            assert [c.params["text"] for c in api.sent("sendMessage")] == [core_wording.ANSWER_NOT_SENT]
+
+    asyncio.run(scenario())
+
+
+def test_cancel_button_on_the_status_line_stops_the_optimization(tmp_path, models, face, monkeypatch):
+    monkeypatch.setattr(models.editor, "settings", OptimizationSettings(steps=100_000))
+    monkeypatch.setattr(models.editor.router, "tables", None)  # no global directions: words optimize
+
+    async def scenario():
+        async with running(tmp_path, models) as (api, updates, store):
+            chat = private_chat(ALICE)
+            alice = Person("telegram", str(ALICE["id"]), str(ALICE["id"]))
+            updates.photo(chat, ALICE, face)
+            await api.wait_calls("sendPhoto", 1)
+            before = store.history(alice)
+            updates.text(chat, ALICE, "smile")
+            (status,) = await api.wait_calls("sendMessage", 1)
+            assert buttons(status) == {"Cancel": CANCEL_PAYLOAD}
+
+            updates.press(chat, BOB, status.result, CANCEL_PAYLOAD)  # someone else's press stops nothing
+            (refused,) = await api.wait_calls("answerCallbackQuery", 1)
+            assert refused.params["text"] == core_wording.NOTHING_TO_STOP
+
+            updates.press(chat, ALICE, status.result, CANCEL_PAYLOAD)
+            (_, stopped) = await api.wait_calls("sendMessage", 2)
+            assert stopped.params["text"] == core_wording.CANCELLED
+            (_, answer) = await api.wait_calls("answerCallbackQuery", 2)
+            assert "text" not in answer.params
+            (deleted,) = await api.wait_calls("deleteMessage", 1)
+            assert int(deleted.params["message_id"]) == status.result["message_id"]
+            after = store.history(alice)
+            assert (after.version, after.edits) == (before.version, before.edits)
+
+            updates.text(chat, ALICE, "/cancel")  # nothing runs now
+            (*_, nothing) = await api.wait_calls("sendMessage", 3)
+            assert nothing.params["text"] == core_wording.NOTHING_TO_STOP
+
+    asyncio.run(scenario())
+
+
+def test_an_album_uses_its_first_photo_and_says_so(tmp_path, models, face):
+    async def scenario():
+        async with running(tmp_path, models) as (api, updates, store):
+            chat = private_chat(BOB)
+            first = updates.photo(chat, BOB, face, caption="purple hair", album="album-1")
+            updates.photo(chat, BOB, [face[0]], album="album-1")
+            updates.photo(chat, BOB, [face[0]], album="album-1")
+            (note,) = await api.wait_calls("sendMessage", 1)
+            assert note.params["text"] == core_wording.ALBUM_FIRST_ONLY
+            _, edited = await api.wait_calls("sendPhoto", 2)
+            assert "purple hair" in edited.params["caption"]
+            largest = first["message"]["photo"][-1]["file_id"]
+            assert api.downloads == [largest]  # the other photos were not even fetched
+            bob = Person("telegram", str(BOB["id"]), str(BOB["id"]))
+            assert [e.text for e in store.history(bob).edits] == ["purple hair"]
+            # A later album is an album of its own.
+            updates.photo(chat, BOB, face, album="album-2")
+            updates.photo(chat, BOB, face, album="album-2")
+            await api.wait_calls("sendPhoto", 3)
+            assert len(api.sent("sendMessage")) == 2 and len(api.downloads) == 2
+
+    asyncio.run(scenario())

@@ -89,20 +89,33 @@ def test_0002_adds_photos_and_drops_images_keeping_sessions_both_ways(empty_data
                 " 'float32', 0, 1, CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"
             ), {"latent": latent().tobytes()})
 
-        migrate.upgrade(engine)
+        migrate.upgrade(engine, "0002_photos")
         assert migrate.current_revision(engine) == "0002_photos"
         tables = set(inspect(engine).get_table_names())
         assert "photos" in tables and "images" not in tables
         store = SessionStore(engine)
         assert store.count_sessions(Person("telegram", "c", "u")) == 1
         assert store.photo(Person("telegram", "c", "u")) is None  # older sessions have no kept photo
-        migrate.check(engine)
 
         migrate.downgrade(engine, "0001")
         tables = set(inspect(engine).get_table_names())
         assert "images" in tables and "photos" not in tables
         with engine.connect() as connection:
             assert connection.execute(text("SELECT COUNT(*) FROM chat_sessions")).scalar_one() == 1
+    finally:
+        engine.dispose()
+
+
+def test_0003_adds_usage_and_accounts_and_takes_them_away_again(empty_database: str) -> None:
+    engine = make_engine(empty_database)
+    try:
+        migrate.upgrade(engine, "0002_photos")
+        migrate.upgrade(engine)
+        assert migrate.current_revision(engine) == "0003_usage"
+        assert {"usage", "accounts"} <= set(inspect(engine).get_table_names())
+        migrate.check(engine)
+        migrate.downgrade(engine, "0002_photos")
+        assert {"usage", "accounts"} & set(inspect(engine).get_table_names()) == set()
     finally:
         engine.dispose()
 
