@@ -157,18 +157,18 @@ class DiscordBot(discord.Client):
         await interaction.response.defer(thinking=True)
 
         async def download() -> PhotoEvent:
-            return PhotoEvent(self._person(interaction), await image.read(), prompt)
+            return PhotoEvent(self._person(interaction), await image.read(), prompt, str(interaction.locale))
 
         await self._interaction_turn(interaction, download)
 
     async def on_text_command(self, interaction: discord.Interaction, text: str) -> None:
         await interaction.response.defer(thinking=True)
-        await self._interaction_turn(interaction, TextEvent(self._person(interaction), text))
+        await self._interaction_turn(interaction, TextEvent(self._person(interaction), text, str(interaction.locale)))
 
     async def on_button(self, interaction: discord.Interaction, payload: str) -> None:
         """A button under a result: the new picture replaces that message; notes go to the presser only."""
         try:
-            event = ButtonEvent.from_payload(self._person(interaction), payload)
+            event = ButtonEvent.from_payload(self._person(interaction), payload, str(interaction.locale))
         except BadPayload:
             await interaction.response.send_message(core_wording.BAD_BUTTON, ephemeral=True)
             return

@@ -19,8 +19,8 @@ from datetime import timedelta
 
 import numpy as np
 
-from bot import dialog
-from bot.core import pictures, wording
+from bot import dialog, i18n
+from bot.core import pictures, several, wording
 from bot.core.events import (
     ButtonEvent,
     Event,
@@ -32,6 +32,7 @@ from bot.core.events import (
     TextReply,
     buttons_for,
     no_status,
+    reply_language,
 )
 from bot.core.turns import Turn, Turns
 from bot.sessions import (
@@ -110,11 +111,12 @@ class Conversation:
         Never raises for the person's input or the engine's known errors: those become friendly replies.
         """
         say = _guarded(status)
-        async with self.turns.turn(event.person, lambda: say(wording.waiting())) as slot:
-            try:
-                return await self._dispatch(event, say, slot)
-            except Exception as exc:  # the last line of defence: one message fails, the bot goes on
-                return self._failure(exc, event)
+        with i18n.speaking(reply_language(event)):
+            async with self.turns.turn(event.person, lambda: say(wording.waiting())) as slot:
+                try:
+                    return await self._dispatch(event, say, slot)
+                except Exception as exc:  # the last line of defence: one message fails, the bot goes on
+                    return self._failure(exc, event)
 
     # ------------------------------------------------------------------ dispatch
 
@@ -133,10 +135,12 @@ class Conversation:
     async def _text(self, person: Person, text: str, status: Status, slot: Turn) -> list[Reply]:
         parsed = dialog.parse(text)
         match parsed:
-            case dialog.Refusal(message=message):
-                return [TextReply(message)]
+            case dialog.Refusal(template=template, params=params):
+                return [TextReply(i18n._(template, **dict(params)))]
             case dialog.Edit():
                 return await self._edit(person, parsed, status, slot)
+            case dialog.SeveralEdits(parts=parts):
+                return await self._several(person, parts, status, slot)
             case dialog.More(factor=factor) | dialog.Less(factor=factor):
                 return await self._rescale(person, factor)
             case dialog.Undo():
@@ -152,11 +156,11 @@ class Conversation:
             case dialog.Drop(words=words):
                 return await self._drop(person, words)
             case dialog.Help():
-                return [TextReply(wording.HELP)]
+                return [TextReply(i18n._(wording.HELP))]
             case dialog.Start():
-                return [TextReply(wording.WELCOME)]
+                return [TextReply(wording.welcome())]
             case dialog.Thanks():
-                return [TextReply(wording.THANKS)]
+                return [TextReply(i18n._(wording.THANKS))]
             case dialog.Privacy():
                 return [TextReply(wording.privacy(self._retention or session_config.retention()))]
             case dialog.Forget():
@@ -216,6 +220,24 @@ class Conversation:
         summary, image = await self._change(person, lambda unit: unit.append(new), current.revision)
         return [_result(image, wording.edited(edit.text, result), summary)]
 
+    async def _several(
+        self, person: Person, edits: tuple[dialog.Edit, ...], status: Status, slot: Turn
+    ) -> list[Reply]:
+        """Several edits from one message: each its own step (undo removes the last), one picture."""
+        current = await self._current(person)
+        relay = _ProgressRelay(status, slot)
+        try:
+            parts = await several.edit_in_turn(self.engine, person, _latent_state(current), edits, relay)
+        finally:
+            await relay.flush()
+
+        def append_all(unit: SessionUnit) -> None:
+            for part in parts:
+                unit.append(part.stored())
+
+        summary, image = await self._change(person, append_all, current.revision)
+        return [_result(image, several.caption(parts), summary)]
+
     async def _rescale(self, person: Person, factor: float, *, expect: Revision | None = None) -> list[Reply]:
         summary, image = await self._change(person, lambda unit: unit.rescale_last(factor), expect)
         last = summary.active_edits[-1]
@@ -224,11 +246,11 @@ class Conversation:
     async def _undo(self, person: Person, *, expect: Revision | None = None) -> list[Reply]:
         summary, image = await self._change(person, SessionUnit.undo, expect)
         undone = next(edit for edit in summary.edits if not edit.active)
-        return [_result(image, f"Undone: {undone.text}. {_where(summary)}", summary)]
+        return [_result(image, i18n._("Undone: {text}. {where}", text=undone.text, where=_where(summary)), summary)]
 
     async def _redo(self, person: Person, *, expect: Revision | None = None) -> list[Reply]:
         summary, image = await self._change(person, SessionUnit.redo, expect)
-        return [_result(image, f"Redone: {summary.active_edits[-1].text}.", summary)]
+        return [_result(image, i18n._("Redone: {text}.", text=summary.active_edits[-1].text), summary)]
 
     async def _reset(self, person: Person, *, expect: Revision | None = None) -> list[Reply]:
         summary, image = await self._change(person, SessionUnit.reset, expect)
@@ -346,7 +368,7 @@ class Conversation:
 
     def _failure(self, exc: Exception, event: Event) -> list[Reply]:
         if isinstance(exc, NoSession):
-            return [TextReply(wording.ASK_FOR_PHOTO)]
+            return [TextReply(i18n._(wording.ASK_FOR_PHOTO))]
         if isinstance(exc, ConcurrentEdit | SessionError | InversionError | PromptError | NoRoute):
             return [TextReply(str(exc))]
         if isinstance(exc, EngineBusy):
@@ -428,7 +450,9 @@ def _image(image, caption: str, name: str, buttons) -> ImageReply:
 
 def _where(summary: SessionSummary) -> str:
     active = summary.active_edits
-    return f"Now showing: after {active[-1].text}." if active else "Now showing the original photo."
+    if not active:
+        return i18n._("Now showing the original photo.")
+    return i18n._("Now showing: after {text}.", text=active[-1].text)
 
 
 def _dump_instruction(instruction: Instruction) -> str:

@@ -5,21 +5,28 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 
+from bot.i18n import N_, _
 from engine.service import EditResult, EngineBusy
 
-HELP = (
+HELP = N_(
     "Send me a photo with a face, then tell me what to change, in plain words:\n"
     "  \"make it cuter\", \"add a beard\", \"remove makeup\", \"purple hair\", \"turn into a lion\"\n"
-    "Every message edits the latest result, so edits add up.\n"
+    "Every message edits the latest result, so edits add up; \"smile and add glasses\" makes two.\n"
     "  more / less: make the last edit stronger or weaker\n"
     "  undo / redo / start over: step back, forward, or back to the photo\n"
     "  drop the beard: remove an earlier edit and keep the others\n"
     "  history: all steps in one picture; compare: before and after\n"
-    "  /privacy: what I keep; /forget: delete everything"
+    "  /privacy: what I keep; /forget: delete everything\n"
+    "我也懂中文：发送“帮助”。"
 )
-WELCOME = "Hi! I edit faces from plain words. " + HELP
-THANKS = "You're welcome! Tell me what to change next, or send another photo."
-ASK_FOR_PHOTO = "Send me a photo with a face first; then tell me what to change."
+WELCOME = N_("Hi! I edit faces from plain words. {help}")
+THANKS = N_("You're welcome! Tell me what to change next, or send another photo.")
+ASK_FOR_PHOTO = N_("Send me a photo with a face first; then tell me what to change.")
+
+
+def welcome() -> str:
+    return _(WELCOME, help=_(HELP))
+
 FORGET_ASK = (
     "This deletes everything I keep about you: your photos' face codes and all their edits, in every chat "
     "on this platform. It cannot be undone. To go ahead, send \"/forget confirm\" (or \"yes, delete\")."
@@ -75,7 +82,7 @@ def _strength(value: float, default: float) -> str:
 
 
 def edited(text: str, result: EditResult) -> str:
-    return f"Done: {text}\n({how(result)})"
+    return _("Done: {text}\n({how})", text=text, how=how(result))
 
 
 def busy(exc: EngineBusy) -> str:
@@ -105,7 +112,7 @@ def scaled(factor: float, text: str) -> str:
 
 
 def photo_ready(notes: tuple[str, ...]) -> str:
-    lines = [*notes, "Got it! This is the face as I see it. Now tell me what to change (e.g. \"make it cuter\")."]
+    lines = [*notes, _("Got it! This is the face as I see it. Now tell me what to change (e.g. \"make it cuter\").")]
     return "\n".join(lines)
 
 
