@@ -53,7 +53,7 @@ def list_command(args: argparse.Namespace) -> int:
     root = cache_dir()
     print(f"cache: {root}")
     rows = []
-    for entry in _registry.REGISTRY:
+    for entry in _registry.current():
         path = file_path(entry, root)
         here = "present" if path.is_file() else "partial" if path.with_name(path.name + ".part").is_file() else "-"
         checksum = "sha256" if entry.sha256 else "tofu"
@@ -69,16 +69,17 @@ def list_command(args: argparse.Namespace) -> int:
 
 def download_command(args: argparse.Namespace) -> int:
     from engine.weights import WeightsError, cache_dir, download, file_path, select
+    from engine.weights.download import sources
 
     root = cache_dir()
     try:
-        entries = select(args.names, _registry.REGISTRY)
+        entries = select(args.names)
     except WeightsError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     failed = 0
     for entry in entries:
-        if not entry.urls and not args.names:  # asked for everything: say what to do, don't fail on it
+        if not any(sources(entry)) and not args.names:  # asked for everything: say what to do, don't fail on it
             print(f"skip {entry.name}: {entry.note} It belongs at {file_path(entry, root)}")
             continue
         try:
@@ -97,7 +98,7 @@ def verify_command(args: argparse.Namespace) -> int:
     from engine.weights import State, WeightsError, cache_dir, select, verify
 
     try:
-        entries = select(args.names, _registry.REGISTRY)
+        entries = select(args.names)
     except WeightsError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -112,6 +113,12 @@ def verify_command(args: argparse.Namespace) -> int:
             State.UNVERIFIED: "  no published or recorded sha256 to compare with",
         }[r.state]
         print(f"{r.entry.name.ljust(width)}  {r.state.value}{detail}")
+    if not args.names:
+        from engine.service.models import pick_device
+        from engine.service.report import ready_report
+
+        print()
+        print(ready_report(cache_dir(), device=str(pick_device())))
     bad = any(r.state is State.MISMATCH for r in results)
     missing_named = bool(args.names) and any(r.state is State.MISSING for r in results)
     return 1 if bad or missing_named else 0
@@ -125,7 +132,7 @@ def path_command(args: argparse.Namespace) -> int:
         print(root)
         return 0
     try:
-        entries = select([args.name], _registry.REGISTRY)
+        entries = select([args.name])
     except WeightsError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -64,13 +64,6 @@ from engine.service import (
 log = logging.getLogger(__name__)
 
 
-class _RolledBack(Exception):
-    """Leaves a dry-run unit of work with the state it reached; the unit rolls back."""
-
-    def __init__(self, state: CurrentState) -> None:
-        self.state = state
-
-
 class StalePhoto(Exception):
     """The session's latent belongs to another generator than the one the engine runs now."""
 
@@ -323,32 +316,16 @@ class Conversation:
     ) -> tuple[SessionSummary, np.ndarray]:
         """Make one change to the session and render its result, storing it only once the picture exists.
 
-        The change runs twice: first in a transaction that is rolled back (to learn the new state), then,
-        after the render succeeded, for real, insisting on the revision the first run saw. So an error while
-        rendering leaves the session as it was.
+        The change is first previewed on a snapshot (to learn the new state), then, after the render
+        succeeded, made for real against the revision the preview read. So an error while rendering
+        leaves the session as it was, and a session that moved on meanwhile raises `ConcurrentEdit`.
         """
-        state, base = await asyncio.to_thread(self._dry_run, person, change, expect)
-        if state.generator != await self.generator_name():
-            raise StalePhoto(state.generator)
-        image = await self.engine.render(_latent_state(state), caller=person)
-
-        def commit() -> SessionSummary:
-            with self.store.unit(person, expect=base) as unit:
-                change(unit)
-                return unit.summary()
-
-        return await asyncio.to_thread(commit), image
-
-    def _dry_run(
-        self, person: Person, change: Callable[[SessionUnit], object], expect: Revision | None
-    ) -> tuple[CurrentState, Revision]:
-        try:
-            with self.store.unit(person, expect=expect) as unit:
-                change(unit)
-                raise _RolledBack(unit.current())
-        except _RolledBack as done:
-            state = done.state
-            return state, Revision(state.session_id, state.version - 1)  # a unit bumps the version once
+        preview = await asyncio.to_thread(self.store.preview, person, change, expect=expect)
+        if preview.state.generator != await self.generator_name():
+            raise StalePhoto(preview.state.generator)
+        image = await self.engine.render(_latent_state(preview.state), caller=person)
+        summary = await asyncio.to_thread(self.store.change, person, change, expect=preview.revision)
+        return summary, image
 
     async def _current(self, person: Person) -> CurrentState:
         current = await asyncio.to_thread(self.store.current, person)

@@ -118,14 +118,27 @@ class Edit(Base):
     )
 
 
-class StoredImage(Base):
-    """An image kept for a session (the photo sent, a rendered result); deleted with the session."""
+class StoredPhoto(Base):
+    """The photo a session edits, kept so every answer is that photo with the face edited; deleted with it.
 
-    __tablename__ = "images"
+    A stripped copy (upright, long side ≤ 2048 px, no metadata), where its face lies, and the identity
+    reference the edits are watched against.
+    """
+
+    __tablename__ = "photos"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    session_id: Mapped[int] = mapped_column(ForeignKey("chat_sessions.id", ondelete="CASCADE"), index=True)
-    kind: Mapped[str] = mapped_column(String(16))  # "photo", "result"
+    session_id: Mapped[int] = mapped_column(ForeignKey("chat_sessions.id", ondelete="CASCADE"), unique=True)
     content_type: Mapped[str] = mapped_column(String(64))
     data: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)
+    width: Mapped[int] = mapped_column(Integer)
+    height: Mapped[int] = mapped_column(Integer)
+    placement: Mapped[str] = mapped_column(Text)  # JSON: the alignment transform and face outline, in this copy
+    faces: Mapped[int] = mapped_column(Integer)  # faces found in the photo; the largest is edited
+    identity: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)  # ArcFace embedding, or NULL
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    __table_args__ = (
+        CheckConstraint("width > 0 AND height > 0", name="size_positive"),
+        CheckConstraint("faces > 0", name="faces_positive"),
+    )

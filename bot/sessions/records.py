@@ -14,6 +14,9 @@ from bot.sessions.errors import InvalidEdit
 
 MAX_STEP_BYTES = 256 * 1024  # a W+ step at 1024 px is 36 KB, a StyleSpace step 36 KB
 MAX_LATENT_BYTES = 1024 * 1024
+MAX_PHOTO_BYTES = 16 * 1024 * 1024  # a kept copy is ≤ 2048 px: about 0.2–1.5 MB as a JPEG
+MAX_PLACEMENT_CHARS = 16 * 1024
+MAX_IDENTITY_BYTES = 8 * 1024  # an ArcFace embedding: 512 float16 = 1 kB, float32 = 2 kB
 
 
 class StepKind(StrEnum):
@@ -86,6 +89,47 @@ class NewEdit:
         object.__setattr__(self, "step_kind", kind)
         object.__setattr__(self, "strength", float(self.strength))
         object.__setattr__(self, "step", step)
+
+
+@dataclass(frozen=True, kw_only=True)
+class SessionPhoto:
+    """The photo a session edits, as kept: a stripped copy, where its face is, and an identity reference.
+
+    `placement` is opaque here (JSON written by the engine); `identity` is raw bytes of an embedding or None.
+    """
+
+    data: bytes
+    width: int
+    height: int
+    placement: str
+    faces: int = 1
+    identity: bytes | None = None
+    content_type: str = "image/jpeg"
+
+    def __post_init__(self) -> None:
+        if not 0 < len(self.data) <= MAX_PHOTO_BYTES:
+            raise InvalidEdit(f"A kept photo must have 1 to {MAX_PHOTO_BYTES} bytes, not {len(self.data)}.")
+        if not (isinstance(self.width, int) and isinstance(self.height, int) and self.width > 0 and self.height > 0):
+            raise InvalidEdit(f"A kept photo needs a positive size, not {self.width}×{self.height}.")
+        if not 0 < len(self.placement) <= MAX_PLACEMENT_CHARS:
+            raise InvalidEdit(f"A photo's placement must have 1 to {MAX_PLACEMENT_CHARS} characters.")
+        if not 0 < len(self.content_type) <= 64:
+            raise InvalidEdit("A photo's content type must have 1 to 64 characters.")
+        if self.faces < 1:
+            raise InvalidEdit("A kept photo has at least one face.")
+        if self.identity is not None and len(self.identity) > MAX_IDENTITY_BYTES:
+            raise InvalidEdit(f"An identity reference of {len(self.identity)} bytes is over {MAX_IDENTITY_BYTES}.")
+
+
+@dataclass(frozen=True)
+class Preview:
+    """A change tried on a snapshot of the session: the state it would give, and the revision it started from.
+
+    Commit it with `SessionStore.change(person, change, expect=preview.revision)`.
+    """
+
+    state: CurrentState
+    revision: Revision
 
 
 @dataclass(frozen=True)

@@ -18,10 +18,19 @@ from bot.sessions import config
 from bot.sessions.arrays import StoredArray, encode_shape
 from bot.sessions.database import WRITE_OPTION, checkpoint_sqlite, make_engine
 from bot.sessions.errors import ConcurrentEdit, InvalidEdit, NoSession
-from bot.sessions.models import ChatSession, Edit, StoredImage, utcnow
-from bot.sessions.records import MAX_LATENT_BYTES, CurrentState, NewEdit, Person, Revision, SessionSummary
+from bot.sessions.models import ChatSession, Edit, StoredPhoto, utcnow
+from bot.sessions.records import (
+    MAX_LATENT_BYTES,
+    CurrentState,
+    NewEdit,
+    Person,
+    Preview,
+    Revision,
+    SessionPhoto,
+    SessionSummary,
+)
 from bot.sessions.retry import retry_on_conflict
-from bot.sessions.unit import SessionUnit, add_image, build_current, build_summary
+from bot.sessions.unit import SessionUnit, build_current, build_summary
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)
@@ -38,6 +47,10 @@ class SessionStore:
     interleave. A writer that loses anyway gets `ConcurrentEdit`, which the one-call operations
     retry by themselves, unless the caller passed `expect=`: then the caller computed something from a
     state that is now stale and must read again (see `retry_on_conflict`).
+
+    Any change is a function of a `SessionUnit` (e.g. `SessionUnit.undo`). `preview(person, change)` shows
+    the state it would give without keeping it; `change(person, change, expect=preview.revision)` makes it,
+    unless the session moved on in between.
     """
 
     def __init__(self, engine: Engine, *, clock: Callable[[], datetime] = utcnow, attempts: int = 10) -> None:
@@ -76,12 +89,15 @@ class SessionStore:
     # -- transactions -------------------------------------------------------------------------------
 
     @contextmanager
-    def _transaction(self, *, write: bool) -> Iterator[Session]:
+    def _transaction(self, *, write: bool, keep: bool = True) -> Iterator[Session]:
+        """One transaction; committed on exit when `keep`, else rolled back (a snapshot to try things on)."""
         try:
-            with Session(self.engine, expire_on_commit=False) as orm, orm.begin():
+            with Session(self.engine, expire_on_commit=False) as orm, orm.begin() as transaction:
                 if write:
                     orm.connection(execution_options={WRITE_OPTION: True})
                 yield orm
+                if not keep:
+                    transaction.rollback()
         except StaleDataError as exc:
             raise ConcurrentEdit() from exc
         except DBAPIError as exc:
@@ -109,13 +125,41 @@ class SessionStore:
             row.updated_at = self._clock()
             yield SessionUnit(orm, row, self._clock)
 
-    def _write(self, person: Person, expect: Revision | None, work: Callable[[SessionUnit], T]) -> SessionSummary:
+    def preview(
+        self, person: Person, change: Callable[[SessionUnit], object], *, expect: Revision | None = None
+    ) -> Preview:
+        """The state `change` would give the person's current session, computed on a snapshot that is then
+        dropped: nothing is stored and the version stays. Errors of the change itself (`NothingToUndo`, ...)
+        are raised as they would be by `change`.
+        """
+        with self._transaction(write=True, keep=False) as orm:
+            row = _latest(orm, person, lock=True, with_latent=True)
+            read = Revision(row.id, row.version)
+            if expect is not None and read != expect:
+                raise ConcurrentEdit("This photo changed while the edit was being made; please try again.")
+            unit = SessionUnit(orm, row, self._clock)
+            change(unit)
+            return Preview(unit.current(), read)
+
+    def change(
+        self, person: Person, change: Callable[[SessionUnit], object], *, expect: Revision | None = None
+    ) -> SessionSummary:
+        """Make `change` to the person's current session in one transaction; returns the new summary.
+
+        Args:
+            expect: the revision the caller read (e.g. `preview(...).revision`); if the session changed since,
+                `ConcurrentEdit` and nothing is written. Without it, lost races are retried.
+        """
+
         def once() -> SessionSummary:
             with self.unit(person, expect=expect) as unit:
-                work(unit)
+                change(unit)
                 return unit.summary()
 
         return once() if expect is not None else retry_on_conflict(once, attempts=self._attempts)
+
+    def _write(self, person: Person, expect: Revision | None, work: Callable[[SessionUnit], T]) -> SessionSummary:
+        return self.change(person, work, expect=expect)
 
     # -- operations ---------------------------------------------------------------------------------
 
@@ -125,15 +169,14 @@ class SessionStore:
         latent: StoredArray | np.ndarray,
         generator: str,
         *,
-        photo: bytes | None = None,
-        photo_type: str = "image/jpeg",
+        photo: SessionPhoto | None = None,
     ) -> SessionSummary:
         """Start a new session for a new photo; the person's older sessions stay until forgotten or purged.
 
         Args:
             latent: the photo's inverted W+ latent, float [num_ws, w_dim].
             generator: which generator the latent belongs to (e.g. "stylegan2-ffhq-config-f").
-            photo: optionally, the photo's bytes, kept with the session.
+            photo: the kept copy of the photo and where its face is, stored with the session.
         """
         stored = StoredArray.coerce(latent)
         if stored.nbytes > MAX_LATENT_BYTES:
@@ -158,7 +201,7 @@ class SessionStore:
             orm.add(row)
             orm.flush()
             if photo is not None:
-                add_image(orm, row.id, photo, kind="photo", content_type=photo_type, now=now)
+                orm.add(_photo_row(row.id, photo, now))
                 orm.flush()
             return build_summary(orm, row)
 
@@ -201,26 +244,27 @@ class SessionStore:
         with self._transaction(write=False) as orm:
             return build_current(orm, _latest(orm, person, with_latent=True))
 
-    def save_image(self, person: Person, data: bytes, *, kind: str = "result", content_type: str = "image/png") -> None:
-        """Keep an image with the current session (deleted with it); does not change the session's version."""
-        with self._transaction(write=True) as orm:
-            add_image(orm, _latest(orm, person).id, data, kind=kind, content_type=content_type, now=self._clock())
-
-    def load_image(self, person: Person, kind: str = "photo") -> tuple[bytes, str] | None:
-        """The newest image of `kind` of the current session, as (bytes, content type), or None."""
+    def photo(self, person: Person) -> SessionPhoto | None:
+        """The kept photo of the person's current session, or None (a session started without one)."""
         with self._transaction(write=False) as orm:
             row = _latest(orm, person)
-            image = orm.scalars(
-                select(StoredImage)
-                .where(StoredImage.session_id == row.id, StoredImage.kind == kind)
-                .order_by(StoredImage.id.desc())
-                .limit(1)
-                .options(undefer(StoredImage.data))
+            kept = orm.scalars(
+                select(StoredPhoto).where(StoredPhoto.session_id == row.id).options(undefer(StoredPhoto.data))
             ).first()
-            return None if image is None else (bytes(image.data), image.content_type)
+            if kept is None:
+                return None
+            return SessionPhoto(
+                data=bytes(kept.data),
+                width=kept.width,
+                height=kept.height,
+                placement=kept.placement,
+                faces=kept.faces,
+                identity=None if kept.identity is None else bytes(kept.identity),
+                content_type=kept.content_type,
+            )
 
     def forget(self, person: Person) -> int:
-        """Delete everything of this person on this platform, in every chat: sessions, edits, images.
+        """Delete everything of this person on this platform, in every chat: sessions, edits, kept photos.
 
         On SQLite the freed pages are zeroed (secure_delete) and the WAL is checkpointed, so the bytes
         are gone from the files too; PostgreSQL reclaims dead rows at its next (auto)vacuum.
@@ -247,7 +291,7 @@ class SessionStore:
         def once() -> int:
             with self._transaction(write=True) as orm:
                 options = {"synchronize_session": False}
-                orm.execute(delete(StoredImage).where(StoredImage.session_id.in_(ids)), execution_options=options)
+                orm.execute(delete(StoredPhoto).where(StoredPhoto.session_id.in_(ids)), execution_options=options)
                 orm.execute(delete(Edit).where(Edit.session_id.in_(ids)), execution_options=options)
                 result = orm.execute(delete(ChatSession).where(ChatSession.id.in_(ids)), execution_options=options)
                 return int(result.rowcount)  # type: ignore[attr-defined]
@@ -258,6 +302,20 @@ class SessionStore:
         """How many sessions (photos) this person has in this chat."""
         with self._transaction(write=False) as orm:
             return int(orm.scalar(select(func.count()).select_from(ChatSession).where(*_owned_by(person))) or 0)
+
+
+def _photo_row(session_id: int, photo: SessionPhoto, now: datetime) -> StoredPhoto:
+    return StoredPhoto(
+        session_id=session_id,
+        content_type=photo.content_type,
+        data=bytes(photo.data),
+        width=photo.width,
+        height=photo.height,
+        placement=photo.placement,
+        faces=photo.faces,
+        identity=None if photo.identity is None else bytes(photo.identity),
+        created_at=now,
+    )
 
 
 def _owned_by(person: Person) -> tuple[ColumnElement[bool], ...]:

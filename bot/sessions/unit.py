@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from bot.sessions.arrays import StoredArray, decode_shape, encode_shape
 from bot.sessions.errors import EditNotFound, InvalidEdit, NoEditToRescale, NothingToRedo, NothingToUndo
-from bot.sessions.models import ChatSession, Edit, StoredImage
+from bot.sessions.models import ChatSession, Edit
 from bot.sessions.records import (
     CurrentState,
     EditInfo,
@@ -123,9 +123,6 @@ class SessionUnit:
         edit = self._own_edit(edit_id)
         self._store_step(edit, self._checked_step(edit, step))
 
-    def save_image(self, data: bytes, *, kind: str = "result", content_type: str = "image/png") -> None:
-        add_image(self._orm, self._row.id, data, kind=kind, content_type=content_type, now=self._clock())
-
     def summary(self) -> SessionSummary:
         self._orm.flush()
         return build_summary(self._orm, self._row)
@@ -170,12 +167,6 @@ class SessionUnit:
     def _store_step(edit: Edit, step: StoredArray) -> None:
         edit.step = step.data
         edit.step_dtype = step.dtype
-
-
-def add_image(orm: Session, session_id: int, data: bytes, *, kind: str, content_type: str, now: datetime) -> None:
-    if not 0 < len(kind) <= 16 or not 0 < len(content_type) <= 64:
-        raise InvalidEdit("An image needs a kind of 1 to 16 characters and a content type of 1 to 64.")
-    orm.add(StoredImage(session_id=session_id, kind=kind, content_type=content_type, data=bytes(data), created_at=now))
 
 
 def build_summary(orm: Session, row: ChatSession) -> SessionSummary:

@@ -23,7 +23,8 @@ from engine.inversion.errors import (
     NotAnImage,
 )
 from engine.inversion.invert import InversionResult, crop_to_tensor, invert
-from engine.inversion.paste import paste_back
+from engine.inversion.keep import KeptPhoto, keep_photo
+from engine.inversion.paste import FacePlacement, face_mask, paste_back
 from engine.inversion.photo import ImageLimits, read_image
 
 __all__ = [
@@ -36,12 +37,14 @@ __all__ = [
     "EncoderCheckpointError",
     "FaceDetector",
     "FaceLandmarks",
+    "FacePlacement",
     "FaceTooSmall",
     "ImageLimits",
     "ImageTooLarge",
     "ImageTooSmall",
     "InversionError",
     "InversionResult",
+    "KeptPhoto",
     "NoFaceFound",
     "NotAnImage",
     "WPlusEncoder",
@@ -49,8 +52,10 @@ __all__ = [
     "crop_to_tensor",
     "encoder_from_checkpoint",
     "encoder_from_state_dict",
+    "face_mask",
     "ffhq_quad",
     "invert",
+    "keep_photo",
     "load_encoder",
     "paste_back",
     "read_image",

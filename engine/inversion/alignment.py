@@ -58,6 +58,26 @@ class AlignmentTransform:
         m = np.vstack([self.crop_to_image_matrix(), [0.0, 0.0, 1.0]])
         return np.linalg.inv(m)[:2]
 
+    def resized(self, image_size: tuple[int, int]) -> AlignmentTransform:
+        """The same square in a resized copy of the photo (`image_size` = the copy's width, height)."""
+        sx, sy = image_size[0] / self.image_size[0], image_size[1] / self.image_size[1]
+        # Continuous coordinates scale; pixel centres sit at +0.5 of them.
+        quad = (np.asarray(self.quad, dtype=np.float64) + 0.5) * [sx, sy] - 0.5
+        return AlignmentTransform(quad=quad, size=self.size, image_size=(int(image_size[0]), int(image_size[1])))
+
+    def to_dict(self) -> dict:
+        """Plain numbers (JSON-ready); `from_dict` reads them back."""
+        return {"quad": np.asarray(self.quad, dtype=np.float64).tolist(), "size": int(self.size),
+                "image_size": [int(v) for v in self.image_size]}
+
+    @classmethod
+    def from_dict(cls, data: dict) -> AlignmentTransform:
+        quad = np.asarray(data["quad"], dtype=np.float64)
+        if quad.shape != (4, 2) or not np.isfinite(quad).all():
+            raise ValueError(f"an alignment quad is 4 finite (x, y) points, got {quad.tolist()!r}")
+        width, height = (int(v) for v in data["image_size"])
+        return cls(quad=quad, size=int(data["size"]), image_size=(width, height))
+
     @property
     def angle_degrees(self) -> float:
         """Rotation of the crop's x axis in the photo (counter-clockwise positive, y pointing down)."""

@@ -35,6 +35,9 @@ class FaceLandmarks:
     eye_right_outer: Point
     mouth_left: Point
     mouth_right: Point
+    # The face's outline for the paste-back mask: jaw from ear to ear, then the brows back (iBUG 0-16, 26-17).
+    # Empty when the detector gives no such points; the mask then falls back to the FFHQ face oval.
+    outline: tuple[Point, ...] = ()
 
     @property
     def box_area(self) -> float:
@@ -75,6 +78,7 @@ def landmarks_from_68(points: np.ndarray, box: tuple[float, float, float, float]
         eye_right_outer=pt(points[45]),
         mouth_left=pt(points[48]),
         mouth_right=pt(points[54]),
+        outline=tuple(pt(p) for p in np.concatenate([points[0:17], points[26:16:-1]])),
     )
 
 

@@ -14,7 +14,9 @@ import os
 import re
 import sys
 import urllib.error
+import urllib.parse
 import urllib.request
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 
 from engine.weights import drive
@@ -28,6 +30,12 @@ from engine.weights.cache import (
 )
 from engine.weights.errors import ChecksumMismatch, DownloadFailed
 from engine.weights.registry import WeightFile
+
+MIRROR_ENV = "STYLECLIP_WEIGHTS_MIRROR"  # base URL tried before every other source
+MIRROR_ONLY_ENV = "STYLECLIP_WEIGHTS_MIRROR_ONLY"  # "1": the mirror and nothing else (tests, air-gapped sites)
+DRIVE_HOSTS = ("drive.google.com", "drive.usercontent.google.com")
+
+BytesCallback = Callable[[int, int | None], object]  # (bytes so far, total or None), after every chunk
 
 USER_AGENT = "styleclip-bot weights manager (python urllib)"
 _CHUNK = 1 << 16
@@ -44,6 +52,27 @@ class _BadChecksum(_SourceError):
     pass
 
 
+def sources(entry: WeightFile, environ: Mapping[str, str] | None = None) -> Iterator[str]:
+    """The URLs to try for `entry`, in order: the mirror, then other hosts, then Google Drive.
+
+    Drive comes last because its daily quota per file is what most often stops a download. With
+    `$STYLECLIP_WEIGHTS_MIRROR=BASE`, `BASE/<entry.filename>` comes first (mappers under `mappers/`);
+    `$STYLECLIP_WEIGHTS_MIRROR_ONLY=1` leaves only that one.
+    """
+    env = os.environ if environ is None else environ
+    base = env.get(MIRROR_ENV, "").strip().rstrip("/")
+    if base:
+        yield f"{base}/{entry.filename}"
+        if env.get(MIRROR_ONLY_ENV, "") == "1":
+            return
+    yield from (url for url in entry.urls if not _is_drive(url))
+    yield from (url for url in entry.urls if _is_drive(url))
+
+
+def _is_drive(url: str) -> bool:
+    return urllib.parse.urlsplit(url).hostname in DRIVE_HOSTS
+
+
 def ensure(entry: WeightFile, root: Path | None = None, **kwargs) -> Path:
     """The file's path, downloading it first if it is not in the cache (present files are not re-hashed)."""
     dest = file_path(entry, root)
@@ -57,6 +86,7 @@ def download(
     force: bool = False,
     show_progress: bool | None = None,
     timeout: float = 30.0,
+    on_bytes: BytesCallback | None = None,
 ) -> Path:
     """Put `entry` in the cache, from the first of its sources that works.
 
@@ -69,6 +99,7 @@ def download(
         force: fetch again even if a good copy is present.
         show_progress: progress bar on stderr; None = only when stderr is a terminal.
         timeout: seconds to wait for a server before giving up on that source.
+        on_bytes: called with (bytes so far, total or None) as the file arrives, so a caller can show percent.
 
     Returns:
         The file's final path.
@@ -89,7 +120,7 @@ def download(
                 return dest
             if actual == expected:
                 return dest
-        return _download_locked(entry, root, dest, show_progress, timeout)
+        return _download_locked(entry, root, dest, show_progress, timeout, on_bytes)
 
 
 @contextlib.contextmanager
@@ -109,16 +140,17 @@ def _exclusive(dest: Path):
 
 
 def _download_locked(
-    entry: WeightFile, root: Path, dest: Path, show_progress: bool | None, timeout: float
+    entry: WeightFile, root: Path, dest: Path, show_progress: bool | None, timeout: float,
+    on_bytes: BytesCallback | None,
 ) -> Path:
     """Try every source of `entry` in turn; see `download`."""
     part = part_path(dest)
     opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor())  # Drive sets a cookie with its page
     attempts: list[tuple[str, str]] = []
     mismatched = False
-    for url in entry.urls:
+    for url in sources(entry):
         try:
-            _fetch(opener, url, part, entry.filename, show_progress, timeout)
+            _fetch(opener, url, part, entry.filename, show_progress, timeout, on_bytes)
             _check(entry, root, part)
         except _BadChecksum as exc:
             mismatched = True
@@ -161,6 +193,7 @@ def _fetch(
     label: str,
     show_progress: bool | None,
     timeout: float,
+    on_bytes: BytesCallback | None = None,
     hops: int = 0,
 ) -> None:
     """Stream `url` into `part`, resuming what is there; follows Drive's confirmation page."""
@@ -173,7 +206,7 @@ def _fetch(
     except urllib.error.HTTPError as exc:
         if exc.code == 416 and offset:  # the partial file is not a prefix the server recognises: start again
             part.unlink()
-            return _fetch(opener, url, part, label, show_progress, timeout, hops)
+            return _fetch(opener, url, part, label, show_progress, timeout, on_bytes, hops)
         raise
     with response:
         if response.headers.get_content_type() == "text/html":
@@ -184,7 +217,7 @@ def _fetch(
                     "the server sent a web page instead of the file (download quota exceeded, file moved or "
                     "not public?)"
                 )
-            return _fetch(opener, next_url, part, label, show_progress, timeout, hops + 1)
+            return _fetch(opener, next_url, part, label, show_progress, timeout, on_bytes, hops + 1)
         if response.status == 206:
             start, total = _content_range(response.headers.get("Content-Range", ""))
             if start != offset:
@@ -205,6 +238,8 @@ def _fetch(
                     out.write(chunk)
                     received += len(chunk)
                     bar.update(len(chunk))
+                    if on_bytes is not None:
+                        on_bytes(received, total)
         except (OSError, http.client.HTTPException) as exc:
             raise _SourceError(
                 f"connection lost after {received} bytes ({type(exc).__name__}); {part.name} is kept and the next "

@@ -1,7 +1,10 @@
 """Every model file the product uses: a short name, the file, where it comes from, and what loads it.
 
-Sources are the ones the authors publish (README tables, download helpers, notebooks), cited per entry.
-Google Drive ids become `https://drive.google.com/uc?export=download&id=ID`; the downloader follows
+Sources are the ones the authors publish (README tables, download helpers, notebooks) and copies that
+well-known projects download in their own code, cited per entry. The downloader tries a mirror set with
+`$STYLECLIP_WEIGHTS_MIRROR` first, then every non-Drive source, then Google Drive (`download.sources`):
+Drive's daily quota per file is what most often stops a download. Google Drive ids become
+`https://drive.google.com/uc?export=download&id=ID`; the downloader follows
 Drive's "can't scan this file for viruses" page. Sizes are approximate and only for display: the
 completeness check uses the server's Content-Length, the integrity check the sha256. Where no sha256 is
 published, the first download records one in the cache (trust on first use) and later checks use it.
@@ -66,6 +69,9 @@ _MAPPER_DRIVE_IDS = {
 }
 
 _STYLECLIP_RAW = "https://raw.githubusercontent.com/orpatashnik/StyleCLIP/main"
+# HairFastGAN (AIRI-Institute, NeurIPS 2024) ships its pretrained models in this Hugging Face repository;
+# its README clones it, and its code loads the files at the paths used below.
+_HAIRFAST_HF = "https://huggingface.co/AIRI-Institute/HairFastGAN/resolve/main/pretrained_models"
 
 _CORE = (
     WeightFile(
@@ -73,8 +79,13 @@ _CORE = (
         filename="stylegan2-ffhq-config-f.pt",
         approx_bytes=364 * MB,
         loaded_by="engine.stylegan2.load_generator (rosinality format: g_ema + latent_avg)",
-        # StyleCLIP README ("manually download from here"), StyleCLIP utils.py, e4e and pSp README tables.
-        urls=(drive("1EM87UquaoQmk17Q8d5kYIAHqu0dkYqdT"),),
+        urls=(
+            # HairFastGAN loads this as a rosinality Generator(1024, 512, 8, channel_multiplier=2), i.e. the
+            # same config-f FFHQ network in the same layout (hair_swap.py, `ckpt="pretrained_models/StyleGAN/ffhq.pt"`).
+            f"{_HAIRFAST_HF}/StyleGAN/ffhq.pt",
+            # StyleCLIP README ("manually download from here"), StyleCLIP utils.py, e4e and pSp README tables.
+            drive("1EM87UquaoQmk17Q8d5kYIAHqu0dkYqdT"),
+        ),
         group="generator",
         note="NVIDIA's FFHQ 1024 config-f weights converted by rosinality/stylegan2-pytorch.",
     ),
@@ -97,6 +108,8 @@ _CORE = (
         approx_bytes=1_200 * MB,
         loaded_by="e4e encoder (state_dict with encoder./decoder. prefixes, latent_avg, opts)",
         urls=(
+            # HairFastGAN's code loads `pretrained_models/encoder4editing/e4e_ffhq_encode.pt` (models/Encoders.py).
+            f"{_HAIRFAST_HF}/encoder4editing/e4e_ffhq_encode.pt",
             drive("1cUv_reLE6k3604or78EranS7XzuVMWeO"),  # omertov/encoder4editing README, "FFHQ Inversion"
             drive("1O8OLrVNOItOJoNGMyQ8G8YRTeTYEfs0P"),  # StyleCLIP notebooks/StyleCLIP_global_torch.ipynb, e4e setup
         ),
@@ -108,8 +121,12 @@ _CORE = (
         filename="model_ir_se50.pth",
         approx_bytes=175 * MB,
         loaded_by="ArcFace IR-SE50 for the identity loss",
-        # StyleCLIP README (mapper setup), e4e and pSp README "IR-SE50 Model" (from TreB1eN/InsightFace_Pytorch).
-        urls=(drive("1KW7bjndL3QG3sxBbZxreGHigcCCpsDgn"),),
+        urls=(
+            # splatviz's inversion code (its IDLoss) downloads this copy when the file is missing.
+            "https://huggingface.co/Fubei/splatviz_inversion_checkpoints/resolve/main/model_ir_se50.pth",
+            # StyleCLIP README (mapper setup), e4e and pSp README "IR-SE50 Model" (from TreB1eN/InsightFace_Pytorch).
+            drive("1KW7bjndL3QG3sxBbZxreGHigcCCpsDgn"),
+        ),
         group="identity",
     ),
     WeightFile(
@@ -154,12 +171,17 @@ _MAPPERS = tuple(
 REGISTRY: tuple[WeightFile, ...] = _CORE + _MAPPERS
 
 
-def names(registry: Sequence[WeightFile] = REGISTRY) -> list[str]:
+def current() -> tuple[WeightFile, ...]:
+    """The registry as it is now: read at call time, so a test (or a site) can replace `REGISTRY`."""
+    return REGISTRY
+
+
+def names(registry: Sequence[WeightFile] | None = None) -> list[str]:
     """The short names, in registry order."""
-    return [entry.name for entry in registry]
+    return [entry.name for entry in (current() if registry is None else registry)]
 
 
-def select(wanted: Iterable[str] | None, registry: Sequence[WeightFile] = REGISTRY) -> list[WeightFile]:
+def select(wanted: Iterable[str] | None, registry: Sequence[WeightFile] | None = None) -> list[WeightFile]:
     """The entries named in `wanted` (all of them when it is empty or None), in the order asked.
 
     A name may also be a group (`mapper`, `global`, ...) or a file name.
@@ -167,6 +189,7 @@ def select(wanted: Iterable[str] | None, registry: Sequence[WeightFile] = REGIST
     Raises:
         UnknownWeights: a name matches nothing.
     """
+    registry = current() if registry is None else registry
     wanted = list(wanted or [])
     if not wanted:
         return list(registry)
@@ -180,12 +203,13 @@ def select(wanted: Iterable[str] | None, registry: Sequence[WeightFile] = REGIST
     return chosen
 
 
-def get(name: str, registry: Sequence[WeightFile] = REGISTRY) -> WeightFile:
+def get(name: str, registry: Sequence[WeightFile] | None = None) -> WeightFile:
     """The entry with this exact short name (what the engine asks for: `ensure(get("stylegan2-ffhq"))`).
 
     Raises:
         UnknownWeights: no such name.
     """
+    registry = current() if registry is None else registry
     for entry in registry:
         if entry.name == name:
             return entry

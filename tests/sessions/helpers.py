@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 import numpy as np
 from sqlalchemy import Engine, text
 
-from bot.sessions import NewEdit, Person, StepKind
+from bot.sessions import NewEdit, Person, SessionPhoto, StepKind
 from bot.sessions.models import Base
 
 
@@ -70,6 +70,12 @@ def style_edit(seed: int, text_: str = "remove makeup", channels: int = 9088) ->
         step_kind="style",
         step=np.random.default_rng(2000 + seed).standard_normal(channels, dtype=np.float32),
     )
+
+
+def kept_photo(data: bytes = b"\xff\xd8jpeg bytes", identity: bytes | None = b"\x00\x3c" * 512) -> SessionPhoto:
+    """A kept photo as the core stores it (the bytes need not be a real JPEG here)."""
+    placement = '{"transform": {"quad": [[0, 0], [0, 8], [8, 8], [8, 0]], "size": 256, "image_size": [16, 12]}}'
+    return SessionPhoto(data=data, width=16, height=12, placement=placement, faces=2, identity=identity)
 
 
 EditFactory = Callable[[int], NewEdit]

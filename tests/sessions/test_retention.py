@@ -8,14 +8,13 @@ from datetime import timedelta
 from bot.sessions import Person, SessionStore, migrate
 from bot.sessions.database import make_engine
 
-from .helpers import ALICE, BOB, latent, row_counts, style_edit, w_plus_edit
+from .helpers import ALICE, BOB, kept_photo, latent, row_counts, style_edit, w_plus_edit
 
 
 def fill(store: SessionStore, person: Person, edits: int) -> None:
-    store.start(person, latent(), "ffhq", photo=b"photo of " + person.user_id.encode())
+    store.start(person, latent(), "ffhq", photo=kept_photo(b"photo of " + person.user_id.encode()))
     for n in range(edits):
         store.append(person, w_plus_edit(n) if n % 2 else style_edit(n))
-    store.save_image(person, b"rendered result")
 
 
 def test_forget_deletes_every_row_of_the_person_and_nothing_else(store: SessionStore) -> None:
@@ -28,11 +27,11 @@ def test_forget_deletes_every_row_of_the_person_and_nothing_else(store: SessionS
 
     assert store.forget(ALICE) == 3
     assert row_counts(store.engine) == {
-        table: bob_rows[table] + extra for table, extra in {"chat_sessions": 1, "edits": 1, "images": 2}.items()
+        table: bob_rows[table] + extra for table, extra in {"chat_sessions": 1, "edits": 1, "photos": 1}.items()
     }
     assert store.forget(Person("discord", "chat-1", "alice")) == 1
     assert store.forget(BOB) == 1
-    assert row_counts(store.engine) == {"chat_sessions": 0, "edits": 0, "images": 0}
+    assert row_counts(store.engine) == {"chat_sessions": 0, "edits": 0, "photos": 0}
     assert store.forget(BOB) == 0
 
 
@@ -45,14 +44,14 @@ def test_purge_deletes_sessions_idle_longer_than_the_retention(store: SessionSto
     assert store.purge_idle(timedelta(days=30)) == 1
     assert store.count_sessions(ALICE) == 0
     assert len(store.history(BOB).edits) == 1
-    assert row_counts(store.engine) == {"chat_sessions": 1, "edits": 1, "images": 2}
+    assert row_counts(store.engine) == {"chat_sessions": 1, "edits": 1, "photos": 1}
 
     store.undo(BOB)  # using a session keeps it alive
     clock.advance(days=29)
     assert store.purge_idle(timedelta(days=30)) == 0
     clock.advance(days=2)
     assert store.purge_idle(timedelta(days=30)) == 1
-    assert row_counts(store.engine) == {"chat_sessions": 0, "edits": 0, "images": 0}
+    assert row_counts(store.engine) == {"chat_sessions": 0, "edits": 0, "photos": 0}
 
 
 def test_purge_reads_the_retention_from_the_environment(store: SessionStore, clock, monkeypatch) -> None:
@@ -70,16 +69,17 @@ def test_forget_leaves_no_copy_of_the_data_in_the_sqlite_files(tmp_path) -> None
     migrate.upgrade(engine)
     store = SessionStore(engine)
     secret = b"PRIVATE-PHOTO-" + bytes(range(256)) * 8
-    store.start(ALICE, latent(), "ffhq", photo=secret)
+    store.start(ALICE, latent(), "ffhq", photo=kept_photo(secret, identity=b"PRIVATE-FACE" * 100))
     store.append(ALICE, replace(w_plus_edit(1), text="PRIVATE-WORDS give me a mohawk"))
     fill(store, BOB, 1)
 
     def on_disk() -> bytes:
         return b"".join(p.read_bytes() for p in tmp_path.iterdir() if p.name.startswith("sessions.sqlite3"))
 
-    assert secret in on_disk() and b"PRIVATE-WORDS" in on_disk()
+    assert secret in on_disk() and b"PRIVATE-WORDS" in on_disk() and b"PRIVATE-FACE" in on_disk()
     store.forget(ALICE)
     assert secret[:64] not in on_disk()
+    assert b"PRIVATE-FACE" not in on_disk()
     assert b"PRIVATE-WORDS" not in on_disk()
     assert len(store.history(BOB).edits) == 1
     store.close()

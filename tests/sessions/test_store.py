@@ -17,12 +17,13 @@ from bot.sessions import (
     NothingToUndo,
     Person,
     SessionStore,
+    SessionUnit,
     StepKind,
     StoredArray,
 )
 from bot.sessions.database import make_engine
 
-from .helpers import ALICE, BOB, latent, row_counts, style_edit, w_plus_edit
+from .helpers import ALICE, BOB, kept_photo, latent, row_counts, style_edit, w_plus_edit
 
 
 def texts(summary) -> list[str]:
@@ -35,15 +36,16 @@ def active_ids(store: SessionStore, person: Person = ALICE) -> list[int]:
 
 def test_start_keeps_latent_generator_and_photo(store: SessionStore) -> None:
     w = latent(1)
-    summary = store.start(ALICE, w, "stylegan2-ffhq-config-f", photo=b"\xff\xd8jpeg bytes")
+    summary = store.start(ALICE, w, "stylegan2-ffhq-config-f", photo=kept_photo())
     state = store.current(ALICE)
     assert state.session_id == summary.session_id
     assert state.generator == "stylegan2-ffhq-config-f"
     assert state.latent.shape == (18, 512) and state.latent.dtype == "float32"
     np.testing.assert_array_equal(state.latent.to_numpy(), w)
     assert state.steps == ()
-    assert store.load_image(ALICE) == (b"\xff\xd8jpeg bytes", "image/jpeg")
-    assert store.load_image(ALICE, "result") is None
+    assert store.photo(ALICE) == kept_photo()
+    store.start(BOB, w, "ffhq")
+    assert store.photo(BOB) is None  # a session may start without one
     assert summary.person == ALICE and summary.edits == ()
 
 
@@ -205,7 +207,9 @@ def test_every_operation_needs_a_photo_first(store: SessionStore) -> None:
         lambda: store.drop_edit(ALICE, 1),
         lambda: store.history(ALICE),
         lambda: store.current(ALICE),
-        lambda: store.save_image(ALICE, b"png"),
+        lambda: store.photo(ALICE),
+        lambda: store.preview(ALICE, SessionUnit.reset),
+        lambda: store.change(ALICE, SessionUnit.reset),
     ]
     for call in calls:
         with pytest.raises(NoSession, match="send a photo first"):
@@ -238,7 +242,6 @@ def test_a_crash_inside_a_unit_of_work_leaves_nothing_half_written(store: Sessio
         unit.replace_step(ids[1], np.zeros((18, 512), np.float32))
         unit.append(style_edit(5, "half"))
         unit.rescale_last(3.0)
-        unit.save_image(b"result")
         raise RuntimeError("worker died")
 
     assert store.history(ALICE) == before_history
@@ -289,8 +292,11 @@ def test_bad_edits_are_refused_with_clear_errors(store: SessionStore) -> None:
     with pytest.raises(InvalidEdit, match="larger than"):
         store.start(BOB, np.zeros((1024, 1024), np.float32), "ffhq")
     with pytest.raises(InvalidEdit, match="content type"):
-        store.save_image(ALICE, b"png", content_type="x" * 65)
-    assert store.load_image(ALICE, "result") is None
+        replace(kept_photo(), content_type="x" * 65)
+    with pytest.raises(InvalidEdit, match="positive size"):
+        replace(kept_photo(), width=0)
+    with pytest.raises(InvalidEdit, match="identity reference"):
+        replace(kept_photo(), identity=bytes(9000))
     assert StoredArray.from_numpy(latent()).nbytes == 18 * 512 * 4
 
 
@@ -305,3 +311,37 @@ def test_every_change_bumps_the_version_once_and_failures_not_at_all(store: Sess
     versions.append(store.reset(ALICE).version)
     assert versions == [1, 2, 3, 4, 5, 6]
     assert store.history(ALICE).version == store.current(ALICE).version == 6
+
+
+def test_preview_shows_a_change_without_keeping_it(store: SessionStore) -> None:
+    store.start(ALICE, latent(), "ffhq")
+    store.append(ALICE, w_plus_edit(1, "first"))
+    read = store.append(ALICE, style_edit(2, "second"))
+    rows = row_counts(store.engine)
+
+    preview = store.preview(ALICE, SessionUnit.undo)
+    assert preview.revision == read.revision
+    assert [s.kind for s in preview.state.steps] == [StepKind.W_PLUS]
+    assert store.history(ALICE) == read and row_counts(store.engine) == rows  # nothing kept, version unchanged
+
+    added = store.preview(ALICE, lambda unit: unit.append(style_edit(3, "third")))
+    assert len(added.state.steps) == 3 and store.history(ALICE) == read
+    with pytest.raises(NothingToRedo):
+        store.preview(ALICE, SessionUnit.redo)
+
+
+def test_change_commits_against_the_revision_the_preview_read(store: SessionStore) -> None:
+    store.start(ALICE, latent(), "ffhq")
+    store.append(ALICE, w_plus_edit(1, "first"))
+    preview = store.preview(ALICE, SessionUnit.undo)
+    after = store.change(ALICE, SessionUnit.undo, expect=preview.revision)
+    assert after.version == preview.revision.version + 1
+    assert store.current(ALICE).steps == preview.state.steps == ()
+
+    stale = store.preview(ALICE, SessionUnit.redo)
+    store.redo(ALICE)  # someone else got there first
+    with pytest.raises(ConcurrentEdit):
+        store.change(ALICE, SessionUnit.redo, expect=stale.revision)
+    with pytest.raises(ConcurrentEdit):
+        store.preview(ALICE, SessionUnit.undo, expect=stale.revision)
+    assert len(store.current(ALICE).steps) == 1

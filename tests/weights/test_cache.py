@@ -72,7 +72,9 @@ def test_registry_has_every_model_file_of_the_product():
         assert all(url.startswith("https://") for url in e.urls), e.name
         assert e.urls or e.note, f"{e.name}: a file with no source must say how to get it"
     by_name = {e.name: e for e in REGISTRY}
-    assert by_name["stylegan2-ffhq"].urls[0].endswith("id=1EM87UquaoQmk17Q8d5kYIAHqu0dkYqdT")
+    assert by_name["stylegan2-ffhq"].urls[-1].endswith("id=1EM87UquaoQmk17Q8d5kYIAHqu0dkYqdT")
+    for name in ("stylegan2-ffhq", "e4e-ffhq", "arcface-ir-se50", "fs3"):  # a source beyond Drive's quota
+        assert any("drive.google.com" not in url for url in by_name[name].urls), name
     assert by_name["stylegan2-ffhq"].filename == "stylegan2-ffhq-config-f.pt"
 
 

@@ -50,7 +50,8 @@ def test_download_named_files_then_list_and_verify(home, files, capsys):
 
     assert main(["weights", "verify"]) == 0  # missing files are reported, not an error, when none is named
     lines = capsys.readouterr().out.splitlines()
-    assert [line.split()[:2] for line in lines] == [["alpha", "ok"], ["beta", "ok"], ["gamma", "missing"]]
+    assert [line.split()[:2] for line in lines[:3]] == [["alpha", "ok"], ["beta", "ok"], ["gamma", "missing"]]
+    assert lines[3:5] == ["", f"Models ({home}):"] and lines[-1].startswith("Device: ")
 
 
 def test_verify_flags_a_corrupt_file_and_unverified_one(home, files, capsys):
