@@ -112,7 +112,13 @@ def _(message: str, **params: object) -> str:
     return text.format(**params) if params else text
 
 
+def translate(language: str, message: str, **params: object) -> str:
+    """`message` in `language`, outside any event (an adapter's own answer)."""
+    with speaking(language):
+        return _(message, **params)
+
+
 def ngettext(singular: str, plural: str, count: int, **params: object) -> str:
     """The singular or plural form for `count` in the current language (Chinese has one form)."""
     text = translations(_language.get()).ngettext(singular, plural, count)
-    return text.format(count=count, **params)
+    return text.format(**{"count": count, **params})

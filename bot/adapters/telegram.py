@@ -40,6 +40,7 @@ from telegram.ext import (
     filters,
 )
 
+from bot import i18n
 from bot.adapters import tokens
 from bot.adapters.ordering import ArrivalOrder, as_prepare
 from bot.core import (
@@ -275,7 +276,8 @@ class TelegramBot:
         try:
             event = ButtonEvent.from_payload(self._person(update), query.data or "", _language(update))
         except BadPayload:
-            await query.answer(core_wording.BAD_BUTTON, show_alert=True)
+            said = i18n.translate(i18n.language_for(_language(update)), core_wording.BAD_BUTTON)
+            await query.answer(said, show_alert=True)
             return
         status = self._status(update)
         async with self._chat_action(update):

@@ -157,7 +157,7 @@ class Conversation:
             case dialog.Privacy():
                 return [TextReply(wording.privacy(self._retention or session_config.retention()))]
             case dialog.Forget():
-                return [TextReply(wording.FORGET_ASK)]
+                return [TextReply(i18n._(wording.FORGET_ASK))]
             case dialog.ForgetConfirm():
                 count = await asyncio.to_thread(self.store.forget, person)
                 return [TextReply(wording.forgotten(count))]
@@ -168,11 +168,11 @@ class Conversation:
         try:
             summary = await asyncio.to_thread(self.store.history, person)
         except NoSession:
-            return [TextReply(wording.OLD_PHOTO_BUTTON)]
+            return [TextReply(i18n._(wording.OLD_PHOTO_BUTTON))]
         if summary.session_id != event.session_id:
-            return [TextReply(wording.OLD_PHOTO_BUTTON)]
+            return [TextReply(i18n._(wording.OLD_PHOTO_BUTTON))]
         if summary.version != event.version:
-            return [TextReply(wording.OUTDATED_BUTTON)]
+            return [TextReply(i18n._(wording.OUTDATED_BUTTON))]
         expect = Revision(event.session_id, event.version)
         try:
             if event.action in ("more", "less"):
@@ -182,7 +182,7 @@ class Conversation:
                 person, expect=expect
             )
         except ConcurrentEdit:
-            return [TextReply(wording.OUTDATED_BUTTON)]
+            return [TextReply(i18n._(wording.OUTDATED_BUTTON))]
 
     # ------------------------------------------------------------------ photo and edits
 
@@ -247,8 +247,11 @@ class Conversation:
 
     async def _reset(self, person: Person, *, expect: Revision | None = None) -> list[Reply]:
         summary, image = await self._change(person, SessionUnit.reset, expect)
-        hint = " (\"redo\" brings the edits back one by one)" if summary.can_redo else ""
-        return [_result(image, f"Back to the original photo{hint}.", summary)]
+        if summary.can_redo:
+            said = i18n._("Back to the original photo (\"redo\" brings the edits back one by one).")
+        else:
+            said = i18n._("Back to the original photo.")
+        return [_result(image, said, summary)]
 
     async def _drop(self, person: Person, words: str) -> list[Reply]:
         """Remove the latest active edit whose words contain `words`; recompute later mapper steps, which were
@@ -283,7 +286,7 @@ class Conversation:
         summary, image = await self._change(
             person, lambda unit: unit.drop_edit(dropped.id, replacements), current.revision
         )
-        return [_result(image, f"Dropped: {dropped.text}.", summary)]
+        return [_result(image, i18n._("Dropped: {text}.", text=dropped.text), summary)]
 
     # ------------------------------------------------------------------ pictures
 
@@ -309,7 +312,7 @@ class Conversation:
         before = await self.engine.render(LatentState(state.w_plus), caller=person)
         after = await self.engine.render(state, caller=person)
         image = pictures.side_by_side(before, after)
-        return [_image(image, "Before and after.", f"compare-{current.session_id}-{current.version}", ())]
+        return [_image(image, i18n._("Before and after."), f"compare-{current.session_id}-{current.version}", ())]
 
     async def _change(
         self, person: Person, change: Callable[[SessionUnit], object], expect: Revision | None
@@ -351,14 +354,14 @@ class Conversation:
         if isinstance(exc, EngineBusy):
             return [TextReply(wording.busy(exc))]
         if isinstance(exc, EngineOutOfMemory):
-            return [TextReply(wording.OUT_OF_MEMORY)]
+            return [TextReply(i18n._(wording.OUT_OF_MEMORY))]
         if isinstance(exc, Cancelled):
-            return [TextReply(wording.CANCELLED)]
+            return [TextReply(i18n._(wording.CANCELLED))]
         if isinstance(exc, StalePhoto):
-            return [TextReply(wording.STALE_PHOTO)]
+            return [TextReply(i18n._(wording.STALE_PHOTO))]
         if isinstance(exc, ModelsMissing):
             log.error("cannot edit photos: %s", exc)
-            return [TextReply(wording.NOT_READY)]
+            return [TextReply(i18n._(wording.NOT_READY))]
         reference = secrets.token_hex(4)
         log.error("unexpected error [ref %s] handling %s from %s", reference, type(event).__name__,
                   event.person.platform, exc_info=exc)
@@ -375,15 +378,17 @@ class _ProgressRelay:
     def __init__(self, status: Status, slot: Turn) -> None:
         self._status = status
         self._slot = slot
+        self._language = i18n.current()         # progress arrives from the engine's task, outside the event's
         self._latest: str | None = None
         self._task: asyncio.Task | None = None
 
     def __call__(self, progress: Progress) -> None:
         self._slot.slow = True
-        if progress.queue_position:
-            self._latest = wording.optimization_queued(progress.queue_position, progress.estimated_wait_s)
-        else:
-            self._latest = wording.optimizing(progress.step, progress.total)
+        with i18n.speaking(self._language):
+            if progress.queue_position:
+                self._latest = wording.optimization_queued(progress.queue_position, progress.estimated_wait_s)
+            else:
+                self._latest = wording.optimizing(progress.step, progress.total)
         if self._task is None or self._task.done():
             self._task = asyncio.get_running_loop().create_task(self._send())
 

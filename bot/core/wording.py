@@ -1,11 +1,15 @@
-"""What the bot says: every sentence the core sends lives here, so tone and facts stay in one place."""
+"""What the bot says: every sentence the core sends lives here, so tone and facts stay in one place.
+
+Each sentence is a message id of the catalogues in `bot/locale` (English and Simplified Chinese): constants
+are marked with `N_` and translated where they are said (`bot.i18n._`), functions translate as they build.
+"""
 
 from __future__ import annotations
 
 import re
 from datetime import timedelta
 
-from bot.i18n import N_, _
+from bot.i18n import N_, _, ngettext
 from engine.service import EditResult, EngineBusy
 
 HELP = N_(
@@ -24,20 +28,22 @@ THANKS = N_("You're welcome! Tell me what to change next, or send another photo.
 ASK_FOR_PHOTO = N_("Send me a photo with a face first; then tell me what to change.")
 
 
+
 def welcome() -> str:
     return _(WELCOME, help=_(HELP))
 
-FORGET_ASK = (
+
+FORGET_ASK = N_(
     "This deletes everything I keep about you: your photos' face codes and all their edits, in every chat "
     "on this platform. It cannot be undone. To go ahead, send \"/forget confirm\" (or \"yes, delete\")."
 )
-NOT_READY = "Sorry, I'm not ready to edit photos yet: my model files are still being set up. Please try later."
-OUT_OF_MEMORY = "Sorry, I ran out of memory on that one. Please try again in a moment."
-CANCELLED = "Stopped; your picture is as it was."
-STALE_PHOTO = "That photo was prepared with a different model than I run now; please send it again."
-BAD_BUTTON = "I don't recognise that button any more; please type what you want instead (e.g. \"undo\")."
-OLD_PHOTO_BUTTON = "That button belongs to an earlier photo. Buttons act on the picture they're under only."
-OUTDATED_BUTTON = (
+NOT_READY = N_("Sorry, I'm not ready to edit photos yet: my model files are still being set up. Please try later.")
+OUT_OF_MEMORY = N_("Sorry, I ran out of memory on that one. Please try again in a moment.")
+CANCELLED = N_("Stopped; your picture is as it was.")
+STALE_PHOTO = N_("That photo was prepared with a different model than I run now; please send it again.")
+BAD_BUTTON = N_("I don't recognise that button any more; please type what you want instead (e.g. \"undo\").")
+OLD_PHOTO_BUTTON = N_("That button belongs to an earlier photo. Buttons act on the picture they're under only.")
+OUTDATED_BUTTON = N_(
     "That picture is outdated: you've changed it since. Use the buttons under the latest picture, "
     "or type what you want (\"undo\", \"more\", ...)."
 )
@@ -45,40 +51,52 @@ OUTDATED_BUTTON = (
 
 def privacy(retention: timedelta) -> str:
     days = retention.total_seconds() / 86400
-    period = f"{days:g} days" if days != 1 else "1 day"
-    return (
+    shown = format(days, "g")
+    period = ngettext("{count} day", "{count} days", 1 if days == 1 else 2, count=shown)
+    return _(
         "What I keep: for each photo you send, the numbers that describe the face (a latent code the picture is "
         "redrawn from) and your list of edits with their words, linked to your account id on this platform. "
         "I don't keep the photo file itself, and I don't share anything. "
-        f"A photo and its edits are deleted after {period} without use; /forget deletes everything now."
+        "A photo and its edits are deleted after {period} without use; /forget deletes everything now.",
+        period=period,
     )
 
 
 def forgotten(count: int) -> str:
     if count == 0:
-        return "Done. I had nothing stored about you."
-    photos = "1 photo" if count == 1 else f"{count} photos"
-    return f"Done: deleted {photos} and all their edits. Send a new photo any time."
+        return _("Done. I had nothing stored about you.")
+    return ngettext(
+        "Done: deleted 1 photo and all its edits. Send a new photo any time.",
+        "Done: deleted {count} photos and all their edits. Send a new photo any time.",
+        count,
+    )
 
 
 def how(result: EditResult) -> str:
     """One short line on what the engine did: "global direction, 37 channels, strength 4.1"."""
     if result.method == "mapper":
         name = re.search(r"mapper '([^']+)'", result.reason)
-        return f"latent mapper '{name.group(1) if name else result.prompt}'" + _strength(result.strength, 1.0)
+        mapper = _("latent mapper '{name}'", name=name.group(1) if name else result.prompt)
+        return mapper + _strength(result.strength, 1.0)
     if result.method == "global_direction":
         channels = re.search(r"(\d+) channels", result.reason)
-        count = f", {channels.group(1)} channels" if channels else ""
-        return f"global direction{count}, strength {result.strength:.2g}"
+        strength = f"{result.strength:.2g}"
+        if channels:
+            return _("global direction, {channels} channels, strength {strength}", channels=channels.group(1),
+                     strength=strength)
+        return _("global direction, strength {strength}", strength=strength)
     if result.method == "optimization":
         steps = result.details.get("steps")
-        counted = f", {int(steps)} steps" if steps else ""
-        return f"optimization{counted}, {result.seconds:.0f} s"
+        seconds = f"{result.seconds:.0f}"
+        if steps:
+            return _("optimization, {steps} steps, {seconds} s", steps=int(steps), seconds=seconds)
+        return _("optimization, {seconds} s", seconds=seconds)
     return result.method
 
 
 def _strength(value: float, default: float) -> str:
-    return "" if abs(value - default) < 1e-6 else f", strength {value:.2g}"
+    shown = format(value, ".2g")
+    return "" if abs(value - default) < 1e-6 else _(", strength {value}", value=shown)
 
 
 def edited(text: str, result: EditResult) -> str:
@@ -87,28 +105,38 @@ def edited(text: str, result: EditResult) -> str:
 
 def busy(exc: EngineBusy) -> str:
     wait = max(round(exc.estimated_wait_s), 1)
-    return f"I'm busy with many requests right now ({exc.reason}); please try again in about {wait} s."
+    return _("I'm busy with many requests right now ({reason}); please try again in about {wait} s.", reason=exc.reason,
+             wait=wait)
 
 
 def oops(reference: str) -> str:
-    return f"Sorry, something went wrong on my side (reference {reference}). Your picture is unchanged."
+    return _("Sorry, something went wrong on my side (reference {reference}). Your picture is unchanged.",
+             reference=reference)
 
 
 def waiting() -> str:
-    return "Still working on your previous message; this one comes right after."
+    return _("Still working on your previous message; this one comes right after.")
 
 
 def optimizing(step: int, total: int) -> str:
-    return f"No quick method fits, so I'm optimizing: step {step} of {total}..."
+    return _("No quick method fits, so I'm optimizing: step {step} of {total}...", step=step, total=total)
 
 
 def optimization_queued(position: int, wait_s: float) -> str:
-    ahead = "1 other optimization is" if position == 1 else f"{position} other optimizations are"
-    return f"No quick method fits, so I'll optimize. {ahead} ahead of yours (about {max(wait_s, 1):.0f} s)..."
+    wait = format(max(wait_s, 1), ".0f")
+    return ngettext(
+        "No quick method fits, so I'll optimize. 1 other optimization is ahead of yours (about {wait} s)...",
+        "No quick method fits, so I'll optimize. {count} other optimizations are ahead of yours (about {wait} s)...",
+        position,
+        wait=wait,
+    )
 
 
 def scaled(factor: float, text: str) -> str:
-    return f"{'Stronger' if factor > 1 else 'Weaker'}: {text} (×{factor:.2g})"
+    shown = format(factor, ".2g")
+    if factor > 1:
+        return _("Stronger: {text} (×{factor})", text=text, factor=shown)
+    return _("Weaker: {text} (×{factor})", text=text, factor=shown)
 
 
 def photo_ready(notes: tuple[str, ...]) -> str:
@@ -118,13 +146,16 @@ def photo_ready(notes: tuple[str, ...]) -> str:
 
 def no_match(words: str, texts: list[str]) -> str:
     if not texts:
-        return f"There's no edit to drop yet (I looked for \"{words}\")."
+        return _("There's no edit to drop yet (I looked for \"{words}\").", words=words)
     listed = ", ".join(f"\"{t}\"" for t in texts)
-    return f"I can't find an edit about \"{words}\". The edits so far: {listed}."
+    return _("I can't find an edit about \"{words}\". The edits so far: {listed}.", words=words, listed=listed)
 
 
 def history(count: int, undone: list[str]) -> str:
-    done = "No edits yet on this photo." if count == 0 else f"{count} edit{'s' if count != 1 else ''} on this photo."
+    if count == 0:
+        done = _("No edits yet on this photo.")
+    else:
+        done = ngettext("1 edit on this photo.", "{count} edits on this photo.", count)
     if undone:
-        done += f" Undone (\"redo\" brings them back): {', '.join(undone)}."
+        done += _(" Undone (\"redo\" brings them back): {texts}.", texts=", ".join(undone))
     return done
