@@ -118,7 +118,8 @@ def translate(language: str, message: str, **params: object) -> str:
         return _(message, **params)
 
 
-def ngettext(singular: str, plural: str, count: int, **params: object) -> str:
-    """The singular or plural form for `count` in the current language (Chinese has one form)."""
-    text = translations(_language.get()).ngettext(singular, plural, count)
-    return text.format(**{"count": count, **params})
+def ngettext(singular: str, plural: str, number: int, /, **params: object) -> str:
+    """The singular or plural form for `number` in the current language (Chinese has one form); `{count}` in
+    the sentence is `number` unless `params` gives another (a formatted one)."""
+    text = translations(_language.get()).ngettext(singular, plural, number)
+    return text.format(**{"count": number, **params})

@@ -43,7 +43,12 @@ def refresh(language: str, source: Catalog) -> list[str]:
         path.parent.mkdir(parents=True, exist_ok=True)
         catalog = Catalog(locale=language, domain=DOMAIN, project="styleclip-bot", version="0.1",
                           copyright_holder="the styleclip-bot authors", fuzzy=False)
+    created = catalog.creation_date
     catalog.update(source, no_fuzzy_matching=True)
+    catalog.creation_date = catalog.revision_date = created     # stable headers: no diff without a change
+    catalog.last_translator = catalog.language_team = "the styleclip-bot authors"
+    catalog.msgid_bugs_address = ""
+    catalog.header_comment = f"# The bot sentences ({language}): made by scripts/catalogue.py, translated by hand."
     missing = []
     for message in catalog:
         if not message.id:

@@ -98,6 +98,21 @@ def test_reply_language(code, text, language):
     assert i18n.language_for(code, text) == language
 
 
+def test_plural_forms_in_both_languages():
+    from datetime import timedelta
+
+    from bot.core import wording
+
+    assert wording.forgotten(1).startswith("Done: deleted 1 photo and all its edits")
+    assert wording.forgotten(3).startswith("Done: deleted 3 photos and all their edits")
+    assert "after 1 day without use" in wording.privacy(timedelta(days=1))
+    assert "after 1.5 days without use" in wording.privacy(timedelta(days=1.5))
+    with i18n.speaking(i18n.CHINESE):
+        assert wording.forgotten(3).startswith("完成：已删除 3 张照片")
+        assert "30 天" in wording.privacy(timedelta(days=30))
+        assert wording.history(2, ["微笑"]) == "这张照片有 2 处修改。已撤销（“重做”可以找回）：微笑。"
+
+
 def test_a_catalogue_compiles_to_what_gettext_reads(tmp_path):
     mo = tmp_path / "messages.mo"
     data = i18n.compile_catalogue(i18n.catalogue_path(i18n.CHINESE), mo)

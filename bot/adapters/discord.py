@@ -19,6 +19,7 @@ from typing import Any
 import discord
 from discord import app_commands
 
+from bot import i18n
 from bot.adapters.ordering import ArrivalOrder, as_prepare
 from bot.core import BadPayload, ButtonEvent, Event, ImageReply, Person, PhotoEvent, Reply, TextEvent, TextReply
 from bot.core import wording as core_wording
@@ -170,7 +171,8 @@ class DiscordBot(discord.Client):
         try:
             event = ButtonEvent.from_payload(self._person(interaction), payload, str(interaction.locale))
         except BadPayload:
-            await interaction.response.send_message(core_wording.BAD_BUTTON, ephemeral=True)
+            said = i18n.translate(i18n.language_for(str(interaction.locale)), core_wording.BAD_BUTTON)
+            await interaction.response.send_message(said, ephemeral=True)
             return
         await interaction.response.defer()
         replies = await self._order.run(event.person, as_prepare(event), self.conversation.handle)
