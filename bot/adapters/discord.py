@@ -20,6 +20,7 @@ import aiohttp
 import discord
 from discord import app_commands
 
+from bot import i18n
 from bot.adapters.ordering import ArrivalOrder, as_prepare
 from bot.adapters.retry import Retry
 from bot.core import BadPayload, ButtonEvent, Event, ImageReply, Person, PhotoEvent, Reply, TextEvent, TextReply
@@ -204,20 +205,21 @@ class DiscordBot(discord.Client):
             if data is None:
                 await interaction.followup.send(core_wording.PHOTO_NOT_FETCHED)
                 return None
-            return PhotoEvent(self._person(interaction), data, prompt)
+            return PhotoEvent(self._person(interaction), data, prompt, str(interaction.locale))
 
         await self._interaction_turn(interaction, download)
 
     async def on_text_command(self, interaction: discord.Interaction, text: str) -> None:
         await interaction.response.defer(thinking=True)
-        await self._interaction_turn(interaction, TextEvent(self._person(interaction), text))
+        await self._interaction_turn(interaction, TextEvent(self._person(interaction), text, str(interaction.locale)))
 
     async def on_button(self, interaction: discord.Interaction, payload: str) -> None:
         """A button under a result: the new picture replaces that message; notes go to the presser only."""
         try:
-            event = ButtonEvent.from_payload(self._person(interaction), payload)
+            event = ButtonEvent.from_payload(self._person(interaction), payload, str(interaction.locale))
         except BadPayload:
-            await interaction.response.send_message(core_wording.BAD_BUTTON, ephemeral=True)
+            said = i18n.translate(i18n.language_for(str(interaction.locale)), core_wording.BAD_BUTTON)
+            await interaction.response.send_message(said, ephemeral=True)
             return
         await interaction.response.defer()
         replies = await self._order.run(event.person, as_prepare(event), self.conversation.handle)

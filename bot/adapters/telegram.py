@@ -40,6 +40,7 @@ from telegram.ext import (
     filters,
 )
 
+from bot import i18n
 from bot.adapters import tokens
 from bot.adapters.ordering import ArrivalOrder, as_prepare
 from bot.adapters.retry import Retry
@@ -246,7 +247,7 @@ class TelegramBot:
     async def on_command(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """/undo, /history, ...: the core reads commands from the text itself ("/undo@ThisBot" included)."""
         message = update.effective_message
-        await self._run(update, TextEvent(self._person(update), message.text or ""))
+        await self._run(update, TextEvent(self._person(update), message.text or "", _language(update)))
 
     async def on_other_command(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """Commands outside the menu ("/drop beard"): the core knows them; in groups only "/cmd@ThisBot"."""
@@ -256,7 +257,7 @@ class TelegramBot:
         if message.chat.type != ChatType.PRIVATE and not head.lower().endswith(
                 f"@{self.application.bot.username}".lower()):
             return
-        await self._run(update, TextEvent(self._person(update), text))
+        await self._run(update, TextEvent(self._person(update), text, _language(update)))
 
     async def on_text(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """Plain words: always in private chats, in groups only when addressed to the bot."""
@@ -264,7 +265,7 @@ class TelegramBot:
         text = message.text or ""
         if not self._addressed(message, text, message.entities):
             return
-        await self._run(update, TextEvent(self._person(update), self._without_mention(text)))
+        await self._run(update, TextEvent(self._person(update), self._without_mention(text), _language(update)))
 
     async def on_photo(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """A compressed photo: take the largest size; its caption is the first instruction. Of an album (a
@@ -309,9 +310,10 @@ class TelegramBot:
                 await query.answer("\n".join(texts)[:MAX_ANSWER] or None, show_alert=bool(texts))
             return
         try:
-            event = ButtonEvent.from_payload(self._person(update), query.data or "")
+            event = ButtonEvent.from_payload(self._person(update), query.data or "", _language(update))
         except BadPayload:
-            await query.answer(core_wording.BAD_BUTTON, show_alert=True)
+            said = i18n.translate(i18n.language_for(_language(update)), core_wording.BAD_BUTTON)
+            await query.answer(said, show_alert=True)
             return
         status = self._status(update)
         async with self._chat_action(update):
@@ -367,7 +369,7 @@ class TelegramBot:
                 await self._send(update, [TextReply(core_wording.PHOTO_NOT_FETCHED)])
                 return None
             caption = self._without_mention(message.caption) if message.caption else None
-            return PhotoEvent(self._person(update), data, caption)
+            return PhotoEvent(self._person(update), data, caption, _language(update))
 
         await self._run(update, download)
 
@@ -505,6 +507,12 @@ def _chat_id(update: Update) -> int:
     """The chat to answer in; a button under a message too old to be shown has none: then the person's own."""
     chat = update.effective_chat
     return chat.id if chat else update.effective_user.id
+
+
+def _language(update: Update) -> str | None:
+    """The person's Telegram language ("zh-hans", "en"), which the core answers in when it has it."""
+    user = update.effective_user
+    return user.language_code if user else None
 
 
 def _entity_text(text: str, entity: MessageEntity) -> str:

@@ -21,8 +21,8 @@ from datetime import timedelta
 
 import numpy as np
 
-from bot import dialog
-from bot.core import photos, pictures, wording
+from bot import dialog, i18n
+from bot.core import photos, pictures, several, wording
 from bot.core.admin import parse_admin, run_admin
 from bot.core.cancelling import Stoppable
 from bot.core.events import (
@@ -36,6 +36,7 @@ from bot.core.events import (
     TextReply,
     buttons_for,
     no_status,
+    reply_language,
 )
 from bot.core.limits import Blocked, FairUse, LimitReached, Limits
 from bot.core.picture_cache import Picture, PictureCache, derived_key, picture_key
@@ -128,14 +129,15 @@ class Conversation:
                 notes; each call replaces the previous text. Errors it raises are logged and ignored.
         Never raises for the person's input or the engine's known errors: those become friendly replies.
         """
-        if isinstance(event, TextEvent) and isinstance(dialog.parse(event.text), dialog.Cancel):
-            return await self.cancel(event.person)  # read before the person's turn: it ends the running one
         say = _guarded(status)
-        async with self.turns.turn(event.person, lambda: say(wording.waiting())) as slot:
-            try:
-                return await self._dispatch(event, say, slot)
-            except Exception as exc:  # the last line of defence: one message fails, the bot goes on
-                return self._failure(exc, event)
+        with i18n.speaking(reply_language(event)):
+            if isinstance(event, TextEvent) and isinstance(dialog.parse(event.text), dialog.Cancel):
+                return await self.cancel(event.person)  # read before the person's turn: it ends the running one
+            async with self.turns.turn(event.person, lambda: say(wording.waiting())) as slot:
+                try:
+                    return await self._dispatch(event, say, slot)
+                except Exception as exc:  # the last line of defence: one message fails, the bot goes on
+                    return self._failure(exc, event)
 
     async def cancel(self, person: Person) -> list[Reply]:
         """Stop the person's running optimization now (not in their turn); the session stays as it was.
@@ -147,8 +149,8 @@ class Conversation:
         if await self.stoppable.stop(person):
             return []
         if self._slow_choices.pop(person, None) is not None:  # the answer to "start it, or...?"
-            return [TextReply(wording.SLOW_CANCELLED)]
-        return [TextReply(wording.NOTHING_TO_STOP)]
+            return [TextReply(i18n._(wording.SLOW_CANCELLED))]
+        return [TextReply(i18n._(wording.NOTHING_TO_STOP))]
 
     def stoppable_now(self, person: Person) -> bool:
         """Whether `cancel(person)` would stop something (adapters offer a Cancel button then)."""
@@ -173,17 +175,19 @@ class Conversation:
         pending = self._slow_choices.pop(person, None)
         if pending is not None and (choice := parse_choice(text)) is not None:
             if choice == "cancel":
-                return [TextReply(wording.SLOW_CANCELLED)]
+                return [TextReply(i18n._(wording.SLOW_CANCELLED))]
             method = "optimization" if choice == "start" else "global_direction"
             return await self._edit(person, pending.edit, status, slot, method=method)
         if self.limits.is_admin(person) and (command := parse_admin(text, person.platform)):
             return await run_admin(command, self.limits, (len(self.turns), self.stoppable.count()))
         parsed = dialog.parse(text)
         match parsed:
-            case dialog.Refusal(message=message):
-                return [TextReply(message)]
+            case dialog.Refusal(template=template, params=params):
+                return [TextReply(i18n._(template, **dict(params)))]
             case dialog.Edit():
                 return await self._edit(person, parsed, status, slot)
+            case dialog.SeveralEdits(parts=parts):
+                return await self._several(person, parts, status, slot)
             case dialog.More(factor=factor) | dialog.Less(factor=factor):
                 return await self._rescale(person, factor)
             case dialog.Undo():
@@ -201,15 +205,15 @@ class Conversation:
             case dialog.Cancel():  # a photo's caption; a message of its own never gets here
                 return await self.cancel(person)
             case dialog.Help():
-                return [TextReply(wording.HELP)]
+                return [TextReply(i18n._(wording.HELP))]
             case dialog.Start():
-                return [TextReply(wording.WELCOME)]
+                return [TextReply(wording.welcome())]
             case dialog.Thanks():
-                return [TextReply(wording.THANKS)]
+                return [TextReply(i18n._(wording.THANKS))]
             case dialog.Privacy():
                 return [TextReply(wording.privacy(self._retention or session_config.retention()))]
             case dialog.Forget():
-                return [TextReply(wording.FORGET_ASK)]
+                return [TextReply(i18n._(wording.FORGET_ASK))]
             case dialog.ForgetConfirm():
                 count = await asyncio.to_thread(self.store.forget, person)
                 self.pictures.forget(person)
@@ -222,11 +226,11 @@ class Conversation:
         try:
             summary = await asyncio.to_thread(self.store.history, person)
         except NoSession:
-            return [TextReply(wording.OLD_PHOTO_BUTTON)]
+            return [TextReply(i18n._(wording.OLD_PHOTO_BUTTON))]
         if summary.session_id != event.session_id:
-            return [TextReply(wording.OLD_PHOTO_BUTTON)]
+            return [TextReply(i18n._(wording.OLD_PHOTO_BUTTON))]
         if summary.version != event.version:
-            return [TextReply(wording.OUTDATED_BUTTON)]
+            return [TextReply(i18n._(wording.OUTDATED_BUTTON))]
         expect = Revision(event.session_id, event.version)
         if event.action == "face":
             return await self._face_only(person)
@@ -238,7 +242,7 @@ class Conversation:
                 person, expect=expect
             )
         except ConcurrentEdit:
-            return [TextReply(wording.OUTDATED_BUTTON)]
+            return [TextReply(i18n._(wording.OUTDATED_BUTTON))]
 
     # ------------------------------------------------------------------ photo and edits
 
@@ -271,13 +275,13 @@ class Conversation:
         embedding = await self.engine.identity(picture.face.image, caller=person)
         if embedding is None or photos.similarity(embedding, picture.reference) >= photos.EDIT_FLOOR:
             return ""
-        return "\n" + wording.IDENTITY_CHANGED
+        return "\n" + i18n._(wording.IDENTITY_CHANGED)
 
     async def _face_only(self, person: Person) -> list[Reply]:
         """The "Face only" button: the aligned crop of the current picture, as the engine drew it."""
         current = await self._current(person)
         image = await self._render(_latent_state(current), person)
-        return [_image(image, wording.FACE_ONLY, f"face-{current.session_id}-v{current.version}", ())]
+        return [_image(image, i18n._(wording.FACE_ONLY), f"face-{current.session_id}-v{current.version}", ())]
 
     async def _edit(
         self, person: Person, edit: dialog.Edit, status: Status, slot: Turn, *, method: MethodChoice = "auto"
@@ -325,6 +329,24 @@ class Conversation:
                 return await self.engine.edit(state, instruction, caller=person, method=quick)
         raise refused
 
+    async def _several(
+        self, person: Person, edits: tuple[dialog.Edit, ...], status: Status, slot: Turn
+    ) -> list[Reply]:
+        """Several edits from one message: each its own step (undo removes the last), one picture."""
+        current = await self._current(person)
+        relay = _ProgressRelay(status, slot)
+        try:
+            parts = await several.edit_in_turn(self.engine, person, _latent_state(current), edits, relay)
+        finally:
+            await relay.flush()
+
+        def append_all(unit: SessionUnit) -> None:
+            for part in parts:
+                unit.append(part.stored())
+
+        summary, image = await self._change(person, append_all, current.revision)
+        return [_result(image, several.caption(parts), summary)]
+
     async def _rescale(self, person: Person, factor: float, *, expect: Revision | None = None) -> list[Reply]:
         summary, image = await self._change(person, lambda unit: unit.rescale_last(factor), expect)
         last = summary.active_edits[-1]
@@ -334,16 +356,19 @@ class Conversation:
     async def _undo(self, person: Person, *, expect: Revision | None = None) -> list[Reply]:
         summary, image = await self._change(person, SessionUnit.undo, expect)
         undone = next(edit for edit in summary.edits if not edit.active)
-        return [_result(image, f"Undone: {undone.text}. {_where(summary)}", summary)]
+        return [_result(image, i18n._("Undone: {text}. {where}", text=undone.text, where=_where(summary)), summary)]
 
     async def _redo(self, person: Person, *, expect: Revision | None = None) -> list[Reply]:
         summary, image = await self._change(person, SessionUnit.redo, expect)
-        return [_result(image, f"Redone: {summary.active_edits[-1].text}.", summary)]
+        return [_result(image, i18n._("Redone: {text}.", text=summary.active_edits[-1].text), summary)]
 
     async def _reset(self, person: Person, *, expect: Revision | None = None) -> list[Reply]:
         summary, image = await self._change(person, SessionUnit.reset, expect)
-        hint = " (\"redo\" brings the edits back one by one)" if summary.can_redo else ""
-        return [_result(image, f"Back to the original photo{hint}.", summary)]
+        if summary.can_redo:
+            said = i18n._("Back to the original photo (\"redo\" brings the edits back one by one).")
+        else:
+            said = i18n._("Back to the original photo.")
+        return [_result(image, said, summary)]
 
     async def _drop(self, person: Person, words: str) -> list[Reply]:
         """Remove the latest active edit whose words contain `words`; recompute later mapper steps, which were
@@ -378,7 +403,7 @@ class Conversation:
         summary, image = await self._change(
             person, lambda unit: unit.drop_edit(dropped.id, replacements), current.revision
         )
-        return [_result(image, f"Dropped: {dropped.text}.", summary)]
+        return [_result(image, i18n._("Dropped: {text}.", text=dropped.text), summary)]
 
     # ------------------------------------------------------------------ pictures
 
@@ -413,7 +438,7 @@ class Conversation:
         image = self.pictures.get(key) or self.pictures.put(
             key, Picture(pictures.side_by_side(before.image, after.image), key), person
         )
-        return [_image(image, "Before and after.", f"compare-{current.session_id}-{current.version}", ())]
+        return [_image(image, i18n._("Before and after."), f"compare-{current.session_id}-{current.version}", ())]
 
     async def _change(
         self, person: Person, change: Callable[[SessionUnit], object], expect: Revision | None
@@ -481,24 +506,24 @@ class Conversation:
 
     def _failure(self, exc: Exception, event: Event) -> list[Reply]:
         if isinstance(exc, NoSession):
-            return [TextReply(wording.ASK_FOR_PHOTO)]
+            return [TextReply(i18n._(wording.ASK_FOR_PHOTO))]
         if isinstance(exc, ConcurrentEdit | SessionError | InversionError | PromptError | NoRoute):
             return [TextReply(str(exc))]
         if isinstance(exc, EngineBusy):
             return [TextReply(wording.busy(exc))]
         if isinstance(exc, EngineOutOfMemory):
-            return [TextReply(wording.OUT_OF_MEMORY)]
+            return [TextReply(i18n._(wording.OUT_OF_MEMORY))]
         if isinstance(exc, Cancelled):
-            return [TextReply(wording.CANCELLED)]
+            return [TextReply(i18n._(wording.CANCELLED))]
         if isinstance(exc, LimitReached):
             return [TextReply(wording.limit_reached(exc.kind, exc.limit, exc.resets_at, exc.now))]
         if isinstance(exc, Blocked):
-            return [TextReply(wording.BLOCKED)]
+            return [TextReply(i18n._(wording.BLOCKED))]
         if isinstance(exc, StalePhoto):
-            return [TextReply(wording.STALE_PHOTO)]
+            return [TextReply(i18n._(wording.STALE_PHOTO))]
         if isinstance(exc, ModelsMissing):
             log.error("cannot edit photos: %s", exc)
-            return [TextReply(wording.NOT_READY)]
+            return [TextReply(i18n._(wording.NOT_READY))]
         if isinstance(exc, ModelsNotReady):
             return [TextReply(wording.getting_ready(exc.percent, exc.stage))]
         reference = secrets.token_hex(4)
@@ -517,15 +542,17 @@ class _ProgressRelay:
     def __init__(self, status: Status, slot: Turn) -> None:
         self._status = status
         self._slot = slot
+        self._language = i18n.current()         # progress arrives from the engine's task, outside the event's
         self._latest: str | None = None
         self._task: asyncio.Task | None = None
 
     def __call__(self, progress: Progress) -> None:
         self._slot.slow = True
-        if progress.queue_position:
-            self._latest = wording.optimization_queued(progress.queue_position, progress.estimated_wait_s)
-        else:
-            self._latest = wording.optimizing(progress.step, progress.total)
+        with i18n.speaking(self._language):
+            if progress.queue_position:
+                self._latest = wording.optimization_queued(progress.queue_position, progress.estimated_wait_s)
+            else:
+                self._latest = wording.optimizing(progress.step, progress.total)
         if self._task is None or self._task.done():
             self._task = asyncio.get_running_loop().create_task(self._send())
 
@@ -572,7 +599,9 @@ def _image(image: Picture, caption: str, name: str, buttons) -> ImageReply:
 
 def _where(summary: SessionSummary) -> str:
     active = summary.active_edits
-    return f"Now showing: after {active[-1].text}." if active else "Now showing the original photo."
+    if not active:
+        return i18n._("Now showing the original photo.")
+    return i18n._("Now showing: after {text}.", text=active[-1].text)
 
 
 def _dump_instruction(instruction: Instruction) -> str:

@@ -11,6 +11,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Literal
 
+from bot import i18n
 from bot.sessions import Person
 
 ButtonAction = Literal["more", "less", "undo", "redo", "reset", "face"]
@@ -31,6 +32,7 @@ class PhotoEvent:
     person: Person
     data: bytes
     caption: str | None = None
+    language: str | None = None     # the platform's language code ("zh-hans", "en-US"), for the replies
 
 
 @dataclass(frozen=True)
@@ -39,6 +41,7 @@ class TextEvent:
 
     person: Person
     text: str
+    language: str | None = None     # the platform's language code ("zh-hans", "en-US"), for the replies
 
 
 @dataclass(frozen=True)
@@ -49,15 +52,22 @@ class ButtonEvent:
     action: ButtonAction
     session_id: int
     version: int
+    language: str | None = None     # the platform's language code ("zh-hans", "en-US"), for the replies
 
     @classmethod
-    def from_payload(cls, person: Person, payload: str) -> ButtonEvent:
+    def from_payload(cls, person: Person, payload: str, language: str | None = None) -> ButtonEvent:
         """Rebuild the event from a button's payload; `BadPayload` when it is not one of ours."""
         decoded = ButtonPayload.decode(payload)
-        return cls(person, decoded.action, decoded.session_id, decoded.version)
+        return cls(person, decoded.action, decoded.session_id, decoded.version, language)
 
 
 Event = PhotoEvent | TextEvent | ButtonEvent
+
+
+def reply_language(event: Event) -> str:
+    """The language to answer `event` in: the platform's, else the script of the person's words."""
+    words = event.text if isinstance(event, TextEvent) else event.caption if isinstance(event, PhotoEvent) else None
+    return i18n.language_for(event.language, words)
 
 
 # -- buttons ------------------------------------------------------------------------------------------

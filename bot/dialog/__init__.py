@@ -1,4 +1,4 @@
-"""Understanding messages: text → an `Edit`, a command, or a friendly `Refusal` (see `parse`)."""
+"""Understanding messages: text → an `Edit` (or several), a command, or a friendly `Refusal` (see `parse`)."""
 
 from bot.dialog.commands import (
     Cancel,
@@ -17,6 +17,7 @@ from bot.dialog.commands import (
     Redo,
     Refusal,
     Reset,
+    SeveralEdits,
     Start,
     Thanks,
     Undo,
@@ -26,5 +27,5 @@ from bot.dialog.phrases import MAX_LENGTH
 
 __all__ = [
     "MAX_LENGTH", "Cancel", "Command", "Compare", "Drop", "Edit", "Forget", "ForgetConfirm", "Help", "History", "Less",
-    "More", "Parsed", "Privacy", "Redo", "Refusal", "Reset", "Start", "Thanks", "Undo", "parse",
+    "More", "Parsed", "Privacy", "Redo", "Refusal", "Reset", "SeveralEdits", "Start", "Thanks", "Undo", "parse",
 ]

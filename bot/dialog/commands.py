@@ -6,7 +6,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal
 
 
@@ -18,6 +18,14 @@ class Edit:
     neutral: str | None         # what it shows now, e.g. "face"; None when the phrasing gives none
     strength: float | None      # multiplier of the method's default strength; None = default
     text: str                   # the person's words (politeness stripped), for history and replies
+    known: bool = field(default=True, compare=False)    # read from the word tables; False: CLIP gets the words
+
+
+@dataclass(frozen=True)
+class SeveralEdits:
+    """Several edits in one message ("smile and add glasses"), in the order written: each its own step."""
+
+    parts: tuple[Edit, ...]
 
 
 @dataclass(frozen=True)
@@ -101,19 +109,28 @@ class Thanks:
     """A thank-you with nothing to do; a short friendly answer is enough."""
 
 
-RefusalReason = Literal["empty", "nonsense", "too_long", "unsafe", "emoji_only"]
+RefusalReason = Literal["empty", "nonsense", "too_long", "unsafe", "emoji_only", "language", "too_many"]
 
 
 @dataclass(frozen=True)
 class Refusal:
-    """Nothing to do: why, and a short friendly message that says what to try instead."""
+    """Nothing to do: why, and a short friendly message that says what to try instead.
+
+    `template` is the English sentence with `{placeholders}`, also the message catalogue's key, so the core
+    can say it in the person's language; `message` is the English text.
+    """
 
     reason: RefusalReason
-    message: str
+    template: str
+    params: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def message(self) -> str:
+        return self.template.format(**dict(self.params))
 
 
 Command = (
     More | Less | Undo | Redo | Reset | History | Compare | Drop | Cancel | Help | Privacy | Forget | ForgetConfirm
     | Start
 )
-Parsed = Edit | Command | Thanks | Refusal
+Parsed = Edit | SeveralEdits | Command | Thanks | Refusal

@@ -7,6 +7,8 @@ the router can match them by name.
 
 from __future__ import annotations
 
+from bot.i18n import N_
+
 MAX_LENGTH = 300            # characters; longer messages are refused, not truncated
 
 # Factors for "more" / "less": a bit < plain < much.
@@ -62,7 +64,7 @@ _COMMANDS = {
                        "yes, delete everything", "confirm forget", "yes forget me", "yes, forget me",
                        "delete confirm", "confirm delete"),
     "start": ("start",),
-    "cancel": ("stop", "cancel", "stop it", "abort", "取消"),
+    "cancel": ("stop", "cancel", "stop it", "abort"),
     "thanks": ("thanks", "thank you", "thx", "ty", "thank you so much", "thanks a lot", "great", "cool", "nice",
                "perfect", "awesome", "love it", "wow", "i like it", "i love it", "looks good", "looks great",
                "good job", "nice one", "well done"),
@@ -214,11 +216,16 @@ ARTICLES = ("a", "an", "the", "some", "his", "her", "their", "my", "its", "this"
 DROP_VERBS = ("drop", "undo", "take back", "cancel", "forget", "remove", "delete", "revert", "get rid of")
 DROP_SUFFIXES = ("edit", "step", "change", "one", "effect")
 
-# Messages
-MSG_EMPTY = "I didn't get any text. Tell me what to change, e.g. \"make it smile\" or \"add glasses\"."
-MSG_EMOJI = "Nice emoji! I need words though: try \"make it cuter\" or \"purple hair\"."
-MSG_NONSENSE = "Sorry, I didn't understand that. Try \"add a beard\", \"make him older\" or send /help."
-MSG_TOO_LONG = f"That's a bit long for me (over {MAX_LENGTH} characters). Try a short phrase like \"curly hair\"."
-MSG_UNSAFE = "I can't make that kind of edit. Try something like \"add glasses\" or \"make it smile\"."
-MSG_UNKNOWN_SLASH = "I don't know the command /{name}. Send /help to see what I can do."
-MSG_DROP_WHAT = "Which edit should I drop? Say e.g. \"drop the beard\"."
+# Messages: English sentences, also the keys of the message catalogue (`bot/locale`), which translates them.
+MSG_EMPTY = N_("I didn't get any text. Tell me what to change, e.g. \"make it smile\" or \"add glasses\".")
+MSG_EMOJI = N_("Nice emoji! I need words though: try \"make it cuter\" or \"purple hair\".")
+MSG_NONSENSE = N_("Sorry, I didn't understand that. Try \"add a beard\", \"make him older\" or send /help.")
+MSG_TOO_LONG = N_("That's a bit long for me (over {limit} characters). Try a short phrase like \"curly hair\".")
+MSG_UNSAFE = N_("I can't make that kind of edit. Try something like \"add glasses\" or \"make it smile\".")
+MSG_UNKNOWN_SLASH = N_("I don't know the command /{name}. Send /help to see what I can do.")
+MSG_DROP_WHAT = N_("Which edit should I drop? Say e.g. \"drop the beard\".")
+MSG_TOO_MANY = N_("That's a lot at once: up to {count} edits per message, please. E.g. \"smile and add glasses\".")
+MSG_CHINESE_NOT_KNOWN = N_(
+    "I don't know those words yet. Try e.g. \"微笑\", \"戴上眼镜\", \"紫色头发\" or \"变老\", or write in English."
+)
+MSG_SCRIPT_NOT_READ = N_("I read English and Chinese only. Try e.g. \"make it smile\", \"add glasses\" or \"微笑\".")

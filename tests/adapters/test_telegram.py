@@ -92,7 +92,7 @@ def test_private_conversation_photo_edits_buttons_and_files(tmp_path, models, fa
 
             updates.text(chat, ALICE, "/start")
             (welcome,) = await api.wait_calls("sendMessage", 1)
-            assert welcome.params["text"] == core_wording.WELCOME
+            assert welcome.params["text"] == core_wording.welcome()
 
             # A photo whose caption is the first instruction: the photo back, then the edit.
             updates.photo(chat, ALICE, face, caption="give him a mohawk")

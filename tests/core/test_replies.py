@@ -106,7 +106,7 @@ def test_texts_need_no_photo(tmp_path, monkeypatch):
         start, help_, thanks, privacy, forget = run_chat(store, script)
     finally:
         store.close()
-    assert start == TextReply(wording.WELCOME) and help_ == TextReply(wording.HELP)
+    assert start == TextReply(wording.welcome()) and help_ == TextReply(wording.HELP)
     assert thanks == TextReply(wording.THANKS) and forget == TextReply(wording.FORGET_ASK)
     assert "3 days" in privacy.text
 
