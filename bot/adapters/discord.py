@@ -203,7 +203,9 @@ class DiscordBot(discord.Client):
         async def download() -> PhotoEvent | None:
             data = await self._download(image)
             if data is None:
-                await interaction.followup.send(core_wording.PHOTO_NOT_FETCHED)
+                await interaction.followup.send(
+                    i18n.translate(i18n.language_for(str(interaction.locale)), core_wording.PHOTO_NOT_FETCHED)
+                )
                 return None
             return PhotoEvent(self._person(interaction), data, prompt, str(interaction.locale))
 

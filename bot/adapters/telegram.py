@@ -280,7 +280,7 @@ class TelegramBot:
             self._albums[album] = None
             while len(self._albums) > ALBUMS_REMEMBERED:
                 self._albums.popitem(last=False)
-            await self._send(update, [TextReply(core_wording.ALBUM_FIRST_ONLY)])
+            await self._send(update, [TextReply(_said(update, core_wording.ALBUM_FIRST_ONLY))])
         await self._photo(update, message.photo[-1])
 
     async def on_image_file(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -312,7 +312,7 @@ class TelegramBot:
         try:
             event = ButtonEvent.from_payload(self._person(update), query.data or "", _language(update))
         except BadPayload:
-            said = i18n.translate(i18n.language_for(_language(update)), core_wording.BAD_BUTTON)
+            said = _said(update, core_wording.BAD_BUTTON)
             await query.answer(said, show_alert=True)
             return
         status = self._status(update)
@@ -366,7 +366,7 @@ class TelegramBot:
                 return None
             except NetworkError as exc:
                 log.warning("Telegram: gave up fetching a photo: %s", exc)
-                await self._send(update, [TextReply(core_wording.PHOTO_NOT_FETCHED)])
+                await self._send(update, [TextReply(_said(update, core_wording.PHOTO_NOT_FETCHED))])
                 return None
             caption = self._without_mention(message.caption) if message.caption else None
             return PhotoEvent(self._person(update), data, caption, _language(update))
@@ -420,7 +420,7 @@ class TelegramBot:
                 log.warning("Telegram: gave up sending %d repl%s to chat %s: %s", lost, "y" if lost == 1 else "ies",
                             chat_id, exc)
                 try:
-                    await self.retry.run(lambda: send(TextReply(core_wording.ANSWER_NOT_SENT)),
+                    await self.retry.run(lambda: send(TextReply(_said(update, core_wording.ANSWER_NOT_SENT))),
                                          "Telegram: saying a reply was lost")
                 except NetworkError:
                     log.error("Telegram: %d repl%s to chat %s lost, and the note saying so too", lost,
@@ -507,6 +507,11 @@ def _chat_id(update: Update) -> int:
     """The chat to answer in; a button under a message too old to be shown has none: then the person's own."""
     chat = update.effective_chat
     return chat.id if chat else update.effective_user.id
+
+
+def _said(update: Update, sentence: str) -> str:
+    """One of the core's sentences in the language of the person behind `update`."""
+    return i18n.translate(i18n.language_for(_language(update)), sentence)
 
 
 def _language(update: Update) -> str | None:
