@@ -48,10 +48,9 @@ NEW_PROMPTS = ["face with freckles", "face with glasses", "old face"]
 
 def build_weights(root: Path) -> None:
     """Full-size random models in the layouts `load_models` reads (nothing downloaded)."""
-    import clip.model
 
     from engine.editing import LevelsMapper, save_style_statistics, style_statistics
-    from engine.service.models import random_direction_tables
+    from engine.service.models import random_direction_tables, random_vit_b32
     from engine.stylegan2 import Generator, GeneratorConfig
     from tests.manifests import state_dict_from_manifest
 
@@ -62,18 +61,7 @@ def build_weights(root: Path) -> None:
     torch.save(
         {"g_ema": generator.state_dict(), "latent_avg": generator.w_avg.clone()}, root / "stylegan2-ffhq-config-f.pt"
     )
-    clip_model = clip.model.CLIP(  # ViT-B/32's shapes
-        embed_dim=512,
-        image_resolution=224,
-        vision_layers=12,
-        vision_width=768,
-        vision_patch_size=32,
-        context_length=77,
-        vocab_size=49408,
-        transformer_width=512,
-        transformer_heads=8,
-        transformer_layers=12,
-    )
+    clip_model = random_vit_b32()
     torch.save(clip_model.state_dict(), root / "ViT-B-32.pt")
     encoder = {
         f"encoder.{k}" if not k.startswith("encoder.") else k: v

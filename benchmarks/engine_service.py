@@ -20,22 +20,18 @@ import torch
 from engine.editing import Editor, Instruction, LevelsMapper, MapperRegistry
 from engine.inversion import DlibDetector
 from engine.service import Engine, EngineConfig, LatentState, ModelSet
-from engine.service.models import DemoEncoder, random_direction_tables
+from engine.service.models import DemoEncoder, random_direction_tables, random_vit_b32
 from engine.stylegan2 import Generator, GeneratorConfig
 
 PROMPTS = [Instruction("mohawk"), Instruction("smiling face"), Instruction("afro"), Instruction("face with a beard")]
 
 
 def full_size_models(resolution: int, device: torch.device) -> ModelSet:
-    import clip.model
 
     torch.manual_seed(0)
     generator = Generator(GeneratorConfig.standard(resolution)).eval().requires_grad_(False).to(device)
     generator.w_avg.copy_(generator.mean_w(512))
-    clip_model = clip.model.CLIP(  # ViT-B/32's shapes
-        embed_dim=512, image_resolution=224, vision_layers=12, vision_width=768, vision_patch_size=32,
-        context_length=77, vocab_size=49408, transformer_width=512, transformer_heads=8, transformer_layers=12,
-    ).eval().requires_grad_(False).to(device)
+    clip_model = random_vit_b32().to(device)
     mappers = {name: LevelsMapper(fine=False).eval().to(device) for name in ("mohawk", "afro")}
     mappers = MapperRegistry.in_memory(mappers)
     tables = random_direction_tables(generator, clip_dim=512)

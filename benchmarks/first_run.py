@@ -37,12 +37,11 @@ MB = 1e6
 
 def build_files(mirror: Path) -> None:
     """Random weights, real shapes, official layouts: what the mirror serves."""
-    import clip.model
-
     from engine.editing import TextEncoder
     from engine.editing.router import DEFAULT_NEUTRAL
     from engine.identity import Backbone
     from engine.inversion.encoder import Encoder4Editing
+    from engine.service.models import random_vit_b32
     from engine.stylegan2 import Generator, GeneratorConfig
 
     mirror.mkdir(parents=True, exist_ok=True)
@@ -65,22 +64,7 @@ def build_files(mirror: Path) -> None:
         {"state_dict": state, "latent_avg": g.w_avg.repeat(g.num_ws, 1), "opts": opts}, mirror / "e4e_ffhq_encode.pt"
     )
     del encoder, state
-    clip_model = (
-        clip.model.CLIP(  # ViT-B/32's shapes
-            embed_dim=512,
-            image_resolution=224,
-            vision_layers=12,
-            vision_width=768,
-            vision_patch_size=32,
-            context_length=77,
-            vocab_size=49408,
-            transformer_width=512,
-            transformer_heads=8,
-            transformer_layers=12,
-        )
-        .eval()
-        .requires_grad_(False)
-    )
+    clip_model = random_vit_b32()
     torch.save(clip_model.state_dict(), mirror / "ViT-B-32.pt")
     torch.save(Backbone().state_dict(), mirror / "model_ir_se50.pth")
     rows = sum(layer.channels for layer in g.style_layers if not layer.is_torgb)

@@ -38,7 +38,7 @@ def timed_render(generator: Generator, styles, device: torch.device, repeats: in
 
 
 def main() -> None:
-    import clip.model
+    from engine.service.models import random_vit_b32
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--resolution", type=int, default=1024)
@@ -49,24 +49,7 @@ def main() -> None:
     torch.manual_seed(0)
     generator = Generator(GeneratorConfig.standard(args.resolution)).eval().requires_grad_(False).to(device)
     generator.w_avg.copy_(generator.mean_w(512))
-    clip_model = (
-        clip.model.CLIP(
-            embed_dim=512,
-            image_resolution=224,
-            vision_layers=12,
-            vision_width=768,
-            vision_patch_size=32,
-            context_length=77,
-            vocab_size=49408,
-            transformer_width=512,
-            transformer_heads=8,
-            transformer_layers=12,
-        )
-        .float()
-        .eval()
-        .requires_grad_(False)
-        .to(device)
-    )
+    clip_model = random_vit_b32().to(device)
     w = generator.broadcast(generator.mapping(torch.randn(1, 512, device=device)))
     with torch.no_grad():
         styles = generator.style_vectors(w)

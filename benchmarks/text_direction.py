@@ -30,29 +30,13 @@ def full_context_direction(clip_model, target: str, neutral: str) -> torch.Tenso
 
 
 def main() -> None:
-    import clip.model
+    from engine.service.models import random_vit_b32
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--prompts", type=int, default=3)
     args = parser.parse_args()
     torch.manual_seed(0)
-    clip_model = (
-        clip.model.CLIP(
-            embed_dim=512,
-            image_resolution=224,
-            vision_layers=12,
-            vision_width=768,
-            vision_patch_size=32,
-            context_length=77,
-            vocab_size=49408,
-            transformer_width=512,
-            transformer_heads=8,
-            transformer_layers=12,
-        )
-        .float()
-        .eval()
-        .requires_grad_(False)
-    )
+    clip_model = random_vit_b32()
     text = TextEncoder(clip_model)
     start = time.perf_counter()
     text.ensemble("face")

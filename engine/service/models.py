@@ -188,6 +188,18 @@ def random_direction_tables(
     return DirectionTables(fs3, means, stds, is_torgb)
 
 
+def random_vit_b32() -> nn.Module:
+    """CLIP with ViT-B/32's shapes and random weights, in eval mode without gradients: what the benchmarks
+    measure at full size when the real file is not here (its outputs mean nothing)."""
+    import clip.model
+
+    model = clip.model.CLIP(
+        embed_dim=512, image_resolution=224, vision_layers=12, vision_width=768, vision_patch_size=32,
+        context_length=77, vocab_size=49408, transformer_width=512, transformer_heads=8, transformer_layers=12,
+    )
+    return model.float().eval().requires_grad_(False)
+
+
 def demo_models(seed: int = 0, device: str | torch.device | None = None, resolution: int = 256) -> ModelSet:
     """Small randomly initialised models of the real classes (but a stand-in encoder), built in seconds.
 
