@@ -34,10 +34,8 @@ EDIT_FLOOR = 0.55            # below (edited vs. reconstruction): the edit chang
 class PhotoFrame:
     """A kept photo, decoded, with what paste-back needs."""
 
-    pixels: np.ndarray           # uint8 [H, W, 3]
+    pixels: np.ndarray  # uint8 [H, W, 3]
     placement: FacePlacement
-    faces: int
-    identity: np.ndarray | None  # float32 [512] unit embedding of the reconstruction, or None
 
     def around(self, face: np.ndarray) -> np.ndarray:
         """The photo with `face` (an aligned crop, any size) blended in where the photo's face was."""
@@ -60,16 +58,14 @@ def to_record(inverted: Inverted, identity: np.ndarray | None) -> SessionPhoto |
     )
 
 
-def from_record(record: SessionPhoto | None) -> PhotoFrame | None:
-    """A stored photo, decoded; None for sessions without one."""
-    if record is None:
-        return None
+def from_record(record: SessionPhoto) -> PhotoFrame:
+    """A stored photo, decoded."""
     placement = FacePlacement.from_dict(json.loads(record.placement))
     pixels = decode_kept(record.data)
     if (pixels.shape[1], pixels.shape[0]) != placement.transform.image_size:
         raise ValueError(f"the kept photo is {pixels.shape[1]}×{pixels.shape[0]}, its placement is for "
                          f"{placement.transform.image_size}")
-    return PhotoFrame(pixels, placement, record.faces, identity_of(record))
+    return PhotoFrame(pixels, placement)
 
 
 def identity_of(record: SessionPhoto) -> np.ndarray | None:

@@ -47,30 +47,26 @@ def database_url(explicit: str | None = None) -> str:
 
 def retention() -> timedelta:
     """How long a session may stay idle before `db purge` deletes it ($STYLECLIP_BOT_SESSION_RETENTION_DAYS)."""
-    raw = os.environ.get(RETENTION_VAR)
-    if not raw:
-        return timedelta(days=DEFAULT_RETENTION_DAYS)
-    try:
-        days = float(raw)
-    except ValueError:
-        raise DatabaseConfigError(f"{RETENTION_VAR} must be a number of days, not {raw!r}.") from None
-    if not days > 0:
-        raise DatabaseConfigError(f"{RETENTION_VAR} must be a positive number of days, not {raw!r}.")
-    return timedelta(days=days)
+    return timedelta(days=_positive(RETENTION_VAR, DEFAULT_RETENTION_DAYS, "days"))
 
 
 def purge_interval() -> timedelta:
     """How often `run` deletes idle sessions ($STYLECLIP_BOT_PURGE_INTERVAL_MINUTES, default 60)."""
-    raw = os.environ.get(PURGE_INTERVAL_VAR)
+    return timedelta(minutes=_positive(PURGE_INTERVAL_VAR, DEFAULT_PURGE_INTERVAL_MINUTES, "minutes"))
+
+
+def _positive(var: str, default: float, unit: str) -> float:
+    """The positive number in $`var` (`default` when unset), or a clear error naming the variable."""
+    raw = os.environ.get(var)
     if not raw:
-        return timedelta(minutes=DEFAULT_PURGE_INTERVAL_MINUTES)
+        return default
     try:
-        minutes = float(raw)
+        value = float(raw)
     except ValueError:
-        raise DatabaseConfigError(f"{PURGE_INTERVAL_VAR} must be a number of minutes, not {raw!r}.") from None
-    if not minutes > 0:
-        raise DatabaseConfigError(f"{PURGE_INTERVAL_VAR} must be a positive number of minutes, not {raw!r}.")
-    return timedelta(minutes=minutes)
+        raise DatabaseConfigError(f"{var} must be a number of {unit}, not {raw!r}.") from None
+    if not value > 0:
+        raise DatabaseConfigError(f"{var} must be a positive number of {unit}, not {raw!r}.")
+    return value
 
 
 def auto_upgrade() -> bool:
