@@ -27,7 +27,8 @@ import torch
 from PIL import Image
 
 from engine.identity import Backbone, IDLoss, identity_embeddings
-from engine.inversion import DlibDetector, FacePlacement, align_face, keep_photo, paste_back
+from engine.inversion import DlibDetector, align_face
+from engine.photos import FacePlacement, keep_photo, paste_back
 
 
 def median_ms(fn, repeats: int) -> tuple[float, float]:
@@ -71,7 +72,7 @@ def bench_paste(repeats: int) -> None:
     for label, (width, height) in (("1 MP", (1155, 866)), ("12 MP", (4000, 3000))):
         photo = photo_of_size(astronaut, width, height)
         aligned = align_face(photo, detector)
-        placement = FacePlacement.of(aligned.transform, aligned.landmarks)
+        placement = FacePlacement.of(aligned.transform, aligned.landmarks.outline)
         crop = aligned.image.resize((1024, 1024), Image.Resampling.BICUBIC)
         wall, cpu = median_ms(lambda p=photo, c=crop, pl=placement: paste_back(p, c, pl), repeats)
         side = placement.transform.scale * placement.transform.size
@@ -94,7 +95,7 @@ def bench_storage() -> None:
     for label, data in (("Telegram JPEG 1280×960", telegram), ("12 MP phone JPEG with EXIF", phone)):
         kept = keep_photo(data)
         aligned = align_face(data, detector)
-        placement = FacePlacement.of(aligned.transform, aligned.landmarks).resized(kept.size)
+        placement = FacePlacement.of(aligned.transform, aligned.landmarks.outline).resized(kept.size)
         placement_bytes = len(json.dumps(placement.to_dict()).encode())
         as_sent = "kept as sent" if kept.data == data else f"re-encoded at {kept.size[0]}×{kept.size[1]}"
         print(

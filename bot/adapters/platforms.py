@@ -91,7 +91,7 @@ async def run_platforms(store, *, demo: bool = False, device: str | None = None,
 async def _preload(engine, demo: bool, offline: bool | None) -> None:
     """Fetch and load the models while messages are answered ("getting the models ready: 37 %"); a missing
     model only disables editing (the core says so)."""
-    from engine.service import ModelsMissing
+    from engine.errors import ModelsMissing
     from engine.service.build import begin_loading
 
     try:

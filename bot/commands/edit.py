@@ -43,10 +43,9 @@ async def _edit(args: argparse.Namespace) -> int:
 
     from bot import dialog
     from bot.dialog import Refusal, parse
-    from engine.editing import Instruction, NoRoute, PromptError
-    from engine.inversion import InversionError
-    from engine.service import EngineError, LatentState, ModelsMissing
+    from engine.errors import EngineError, InversionError, ModelsMissing, NoRoute, PromptError
     from engine.service.build import build_engine
+    from engine.values import Instruction, LatentState
 
     try:
         photo = args.photo.read_bytes()
@@ -113,7 +112,7 @@ async def _edit(args: argparse.Namespace) -> int:
 
 def _in_photo(photo: bytes, inverted, face):
     """The edited face blended into the photo at the photo's own size (the placement is scaled from the kept copy)."""
-    from engine.inversion import paste_back, read_image
+    from engine.photos import paste_back, read_image
 
     if inverted.placement is None:
         return face

@@ -23,14 +23,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def main(args: argparse.Namespace) -> int:
-    from engine.inversion import (
-        DetectorUnavailable,
-        EncoderCheckpointError,
-        InversionError,
-        align_face,
-        invert,
-        load_encoder,
-    )
+    from engine.errors import InversionError
+    from engine.inversion import DetectorUnavailable, EncoderCheckpointError, align_face, invert, load_encoder
 
     try:
         if args.encoder is None:

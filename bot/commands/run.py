@@ -79,7 +79,7 @@ def main(args: argparse.Namespace) -> int:
 async def _local_chat(store, args: argparse.Namespace) -> int:
     from bot.adapters.console import chat
     from bot.core import Conversation
-    from engine.service import ModelsMissing
+    from engine.errors import ModelsMissing
     from engine.service.build import begin_loading, build_engine
 
     offline = args.offline or None

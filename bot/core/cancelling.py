@@ -12,7 +12,7 @@ import asyncio
 from collections.abc import Awaitable, Hashable
 from typing import TypeVar
 
-from engine.service import Cancelled
+from engine.errors import Cancelled
 
 T = TypeVar("T")
 

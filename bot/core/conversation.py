@@ -57,22 +57,20 @@ from bot.sessions import (
 )
 from bot.sessions import config as session_config
 from bot.sessions.usage import UsageStore
-from engine.editing import Instruction, MethodChoice, NoRoute, PromptError
-from engine.inversion import InversionError
-from engine.service import (
+from engine.errors import (
     Cancelled,
-    EditResult,
-    Engine,
     EngineBusy,
     EngineOutOfMemory,
-    LatentState,
+    EngineUnavailable,
+    InversionError,
     ModelsMissing,
     ModelsNotReady,
-    Progress,
+    NoRoute,
+    PromptError,
     SlowEdit,
-    Step,
 )
-from engine.values import Method
+from engine.interface import EngineAPI
+from engine.values import EditResult, Instruction, LatentState, Method, MethodChoice, Progress, Step
 
 log = logging.getLogger(__name__)
 
@@ -85,7 +83,7 @@ class Conversation:
     """The bot's behaviour, shared by every adapter.
 
     Args:
-        engine: the engine service (shared by every chat of the process).
+        engine: the engine (in this process, or a remote one), shared by every chat of the process.
         store: the session store; called through `asyncio.to_thread` since it is synchronous.
         generator: the name sessions record for their latents; default: from the loaded models.
         retention: how long idle sessions are kept, for /privacy; default: the store's configuration.
@@ -100,7 +98,7 @@ class Conversation:
 
     def __init__(
         self,
-        engine: Engine,
+        engine: EngineAPI,
         store: SessionStore,
         *,
         generator: str | None = None,
@@ -497,9 +495,7 @@ class Conversation:
     async def generator_name(self) -> str:
         """What sessions record as their generator: latents of another generator cannot be rendered."""
         if self._generator is None:
-            models = self.engine.ready() or await self.engine.start()  # ModelsNotReady while they load
-            prefix = "demo" if models.demo else "stylegan2-ffhq"
-            self._generator = f"{prefix}-{models.generator.img_resolution}"
+            self._generator = await self.engine.generator_name()  # ModelsNotReady while they load
         return self._generator
 
     # ------------------------------------------------------------------ errors
@@ -513,6 +509,9 @@ class Conversation:
             return [TextReply(wording.busy(exc))]
         if isinstance(exc, EngineOutOfMemory):
             return [TextReply(i18n._(wording.OUT_OF_MEMORY))]
+        if isinstance(exc, EngineUnavailable):
+            log.warning("the engine failed a request: %s", exc)
+            return [TextReply(i18n._(wording.ENGINE_UNAVAILABLE))]
         if isinstance(exc, Cancelled):
             return [TextReply(i18n._(wording.CANCELLED))]
         if isinstance(exc, LimitReached):

@@ -2,7 +2,7 @@
 
 The engine draws faces as aligned square crops; people sent a photo. A session keeps a stripped copy of
 that photo, where its face lies, and an identity reference; every picture the bot answers with is the kept
-photo with the current face pasted back (engine.inversion.paste). Sessions without a kept photo (made
+photo with the current face pasted back (engine.photos.paste). Sessions without a kept photo (made
 before photos were kept) are answered with the crop, as before.
 
 Identity watch: with ArcFace installed, the first answer says when the encoder's reconstruction is far
@@ -20,9 +20,8 @@ import numpy as np
 
 from bot.core.picture_cache import Picture as CachedPicture
 from bot.sessions import SessionPhoto
-from engine.inversion import FacePlacement, paste_back
-from engine.inversion.keep import decode_kept
-from engine.service import Inverted
+from engine.photos import FacePlacement, decode_kept, paste_back
+from engine.values import Inverted
 
 # Cosine similarity of ArcFace embeddings (1 = the same picture). Reconstructions by e4e of the same person
 # land around 0.5-0.7 (e4e's paper reports ~0.5 on CelebA-HQ); unrelated faces around 0-0.2.

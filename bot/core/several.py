@@ -14,8 +14,8 @@ from bot import dialog
 from bot.core import wording
 from bot.i18n import _
 from bot.sessions import NewEdit, Person
-from engine.editing import Instruction
-from engine.service import EditResult, Engine, LatentState, Progress
+from engine.interface import EngineAPI
+from engine.values import EditResult, Instruction, LatentState, Progress
 
 
 @dataclass(frozen=True)
@@ -40,13 +40,13 @@ class Part:
 
 
 async def edit_in_turn(
-    engine: Engine, person: Person, state: LatentState, edits: Sequence[dialog.Edit],
+    engine: EngineAPI, person: Person, state: LatentState, edits: Sequence[dialog.Edit],
     on_progress: Callable[[Progress], object] | None = None,
 ) -> list[Part]:
     """Edit each part at the state the parts before it lead to; nothing is stored here.
 
     Args:
-        engine: the engine service.
+        engine: the engine.
         person: who asks (the engine's fair-share key).
         state: the session's current latent and steps.
         edits: the parts, in the order written.

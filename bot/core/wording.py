@@ -10,8 +10,8 @@ import math
 from datetime import datetime, timedelta
 
 from bot.i18n import N_, _, ngettext
-from engine.service import EditResult, EngineBusy
-from engine.values import Method
+from engine.errors import EngineBusy
+from engine.values import EditResult, Method
 
 HELP = N_(
     "Send me a photo with a face, then tell me what to change, in plain words:\n"
@@ -38,6 +38,9 @@ FORGET_ASK = N_(
 )
 NOT_READY = N_("Sorry, I'm not ready to edit photos yet: my model files are still being set up. Please try later.")
 OUT_OF_MEMORY = N_("Sorry, I ran out of memory on that one. Please try again in a moment.")
+ENGINE_UNAVAILABLE = N_(
+    "Sorry, the picture engine stopped while working on that; nothing was changed. Please try again."
+)
 CANCELLED = N_("Stopped; your picture is as it was.")
 STALE_PHOTO = N_("That photo was prepared with a different model than I run now; please send it again.")
 BAD_BUTTON = N_("I don't recognise that button any more; please type what you want instead (e.g. \"undo\").")

@@ -15,31 +15,15 @@ A released mapper that a prompt names but that is not installed yet is noted in 
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from typing import Literal
 
 from engine.editing.global_direction import DEFAULT_BETA, DirectionTables
 from engine.editing.registry import MapperRegistry
 from engine.editing.text import TextEncoder
-from engine.values import METHOD_NAMES, Method
+from engine.errors import NoRoute
+from engine.values import METHOD_NAMES, Instruction, Method, MethodChoice
 
 DEFAULT_NEUTRAL = "face"  # StyleCLIP's demo neutral text
 BETA_GRID = (0.30, 0.25, 0.20, 0.18, 0.15, 0.13, 0.12, 0.11, 0.10, 0.09, 0.08)
-
-
-MethodChoice = Literal["auto", "mapper", "global_direction", "optimization"]  # "auto" or a `Method` value
-
-
-class NoRoute(ValueError):
-    """The method asked for cannot serve this prompt (no matching mapper, no usable direction)."""
-
-
-@dataclass(frozen=True)
-class Instruction:
-    """A parsed edit request."""
-
-    target: str                 # what the face should show ("curly hair", "face with a beard")
-    neutral: str | None = None  # what it shows now; "face" when not given
-    strength: float | None = None   # multiplies the chosen method's default strength (None = 1)
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from engine.errors import PromptError
+
 # The prompt ensemble of StyleCLIP's global directions: CLIP's ImageNet templates minus
 # "a photo of many {}." (commented out there), in the same order.
 IMAGENET_TEMPLATES: tuple[str, ...] = (
@@ -99,10 +101,6 @@ IMAGENET_TEMPLATES: tuple[str, ...] = (
     "a photo of a small {}.",
     "a tattoo of the {}.",
 )
-
-
-class PromptError(ValueError):
-    """A prompt CLIP cannot take: empty, or longer than its 77-token context."""
 
 
 def load_clip(path: str | os.PathLike, device: str | torch.device = "cpu") -> nn.Module:

@@ -10,9 +10,10 @@ import torch
 from PIL import Image
 from torch import nn
 
-from engine.inversion.alignment import MIN_EYE_DISTANCE, OUTPUT_SIZE, AlignmentTransform, align_face
+from engine.inversion.alignment import MIN_EYE_DISTANCE, OUTPUT_SIZE, align_face
 from engine.inversion.detection import FaceDetector, FaceLandmarks
-from engine.inversion.photo import ImageLimits, ImageSource
+from engine.photos.reading import ImageLimits, ImageSource
+from engine.photos.transform import AlignmentTransform
 
 
 @dataclass(frozen=True)

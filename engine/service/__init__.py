@@ -1,18 +1,20 @@
-"""The engine as a shared, batched service with a narrow async API (see `engine.service.engine`)."""
+"""The engine as a shared, batched service with a narrow async API (see `engine.service.engine`).
 
-from engine.service.engine import (
-    EditResult,
-    Engine,
-    EngineConfig,
-    Inverted,
-    LatentState,
-    Progress,
-    Step,
-    join_styles,
-    split_styles,
+The values and errors it speaks are defined in `engine.values` and `engine.errors` (no torch) and repeated here
+for the engine's own callers."""
+
+from engine.errors import (
+    Cancelled,
+    EngineBusy,
+    EngineError,
+    EngineOutOfMemory,
+    ModelsMissing,
+    ModelsNotReady,
+    SlowEdit,
 )
-from engine.service.errors import Cancelled, EngineBusy, EngineError, EngineOutOfMemory, ModelsNotReady, SlowEdit
-from engine.service.models import ModelSet, ModelsMissing, demo_models, load_models, pick_device
+from engine.service.engine import Engine, EngineConfig, join_styles, split_styles
+from engine.service.models import ModelSet, demo_models, load_models, pick_device
+from engine.values import EditResult, Inverted, LatentState, Progress, Step
 
 __all__ = [
     "Cancelled",

@@ -13,7 +13,7 @@ from concurrent.futures import Executor
 from dataclasses import dataclass, field
 from typing import Generic, TypeVar
 
-from engine.service.errors import EngineBusy, EngineOutOfMemory
+from engine.errors import EngineBusy, EngineOutOfMemory
 from engine.service.scheduler import DeviceScheduler
 
 log = logging.getLogger(__name__)

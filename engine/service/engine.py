@@ -28,70 +28,34 @@ from typing import Literal
 import numpy as np
 import torch
 
-from engine.editing import Edit, Instruction, MethodChoice, Route, apply_edits
+from engine.editing import Edit, Route, apply_edits
 from engine.editing.optimization import EditCancelled
+from engine.errors import Cancelled, ModelsNotReady, SlowEdit
 from engine.identity import identity_embeddings
 from engine.images import to_uint8
-from engine.inversion import AlignedFace, FacePlacement, ImageLimits, KeptPhoto, align_face, crop_to_tensor, keep_photo
+from engine.inversion import AlignedFace, align_face, crop_to_tensor
+from engine.photos import FacePlacement, ImageLimits, keep_photo
 from engine.service.batcher import MicroBatcher
-from engine.service.errors import Cancelled, ModelsNotReady, SlowEdit
 from engine.service.estimates import StepTimes
 from engine.service.lane import JobContext, SlowLane
 from engine.service.models import ModelSet
 from engine.service.prepare import Preparation
 from engine.service.scheduler import DeviceScheduler
-from engine.values import EditRoute, Method, StepKind
+from engine.values import (
+    EditResult,
+    EditRoute,
+    Instruction,
+    Inverted,
+    LatentState,
+    Method,
+    MethodChoice,
+    Progress,
+    ProgressCallback,
+    Step,
+    StepKind,
+)
 
 log = logging.getLogger(__name__)
-
-@dataclass(frozen=True)
-class Step:
-    """One active edit of a session, as applied: W+ [num_ws, w_dim] or StyleSpace (all layers concatenated)."""
-
-    kind: StepKind
-    array: np.ndarray
-    method: Method | None = None       # how it was made, when known
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "kind", StepKind(self.kind))
-        if self.method is not None:
-            object.__setattr__(self, "method", Method(self.method))
-
-
-@dataclass(frozen=True)
-class LatentState:
-    """What an image is made of: the photo's latent and the active steps, in order."""
-
-    w_plus: np.ndarray                 # float32 [num_ws, w_dim]
-    steps: tuple[Step, ...] = ()
-
-
-@dataclass(frozen=True)
-class Inverted:
-    w_plus: np.ndarray                 # float32 [num_ws, w_dim]
-    aligned: np.ndarray                # uint8 [256, 256, 3], the crop the encoder saw
-    notes: tuple[str, ...]             # worth telling the sender ("I found 2 faces and used the largest")
-    seconds: float
-    photo: KeptPhoto | None = None     # the stripped copy of the photo to keep (≤ 2048 px, no metadata)
-    placement: FacePlacement | None = None  # where the face lies in `photo`, for pasting edits back
-    faces: int = 1                     # faces found; the largest was used
-
-
-@dataclass(frozen=True)
-class EditResult:
-    """A new step and how it was made: the facts in `route`, the router's explanation in `reason`."""
-
-    step: Step                         # strength included: store it as it is
-    route: EditRoute
-    reason: str
-    strength: float
-    prompt: str
-    seconds: float
-
-    @property
-    def method(self) -> Method:
-        return self.route.method
-
 
 @dataclass(frozen=True)
 class _Routed:
@@ -100,18 +64,6 @@ class _Routed:
 
     route: Route
     edit: Edit | None = None
-
-
-@dataclass(frozen=True)
-class Progress:
-    """An optimization's progress, for a status message."""
-
-    step: int                          # 0 while waiting in the queue
-    total: int
-    loss: float                        # NaN while waiting
-    preview: np.ndarray | None = None  # uint8 [H, W, 3], every `preview_every` steps
-    queue_position: int = 0            # optimizations ahead of this one (0 once it runs)
-    estimated_wait_s: float = 0.0
 
 
 Precision = Literal["fp16", "bf16"]
@@ -138,9 +90,6 @@ class EngineConfig:
     ask_above_s: float = 120.0         # `ask_first`: an optimization expected to take longer is asked about
     autocast: Precision | None = None  # "fp16" / "bf16": renders and fast edits under torch.autocast
     limits: ImageLimits = field(default_factory=ImageLimits)
-
-
-ProgressCallback = Callable[[Progress], object]
 
 
 class Engine:
@@ -226,6 +175,16 @@ class Engine:
             raise ModelsNotReady(percent, stage)
         return None
 
+    async def generator_name(self) -> str:
+        """What sessions record as their generator: "demo-64" for demo models, else "stylegan2-ffhq-1024".
+
+        Raises:
+            ModelsNotReady: the models are still loading in the background.
+        """
+        models = self.ready() or await self.start()
+        prefix = "demo" if models.demo else "stylegan2-ffhq"
+        return f"{prefix}-{models.generator.img_resolution}"
+
     def _load_in_background(self) -> None:
         try:
             _ = self.models
@@ -256,7 +215,7 @@ class Engine:
         kept = loop.run_in_executor(self._cpu_pool, keep_photo, photo)  # meanwhile: the copy to keep
         w_plus = await self._encodes.submit(face, caller)
         copy = await kept
-        placement = FacePlacement.of(face.transform, face.landmarks).resized(copy.size)
+        placement = FacePlacement.of(face.transform, face.landmarks.outline).resized(copy.size)
         return Inverted(w_plus, np.asarray(face.image, dtype=np.uint8), tuple(face.notes), time.monotonic() - start,
                         copy, placement, face.faces_found)
 

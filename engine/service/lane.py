@@ -14,7 +14,7 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from typing import Any, Generic, TypeVar
 
-from engine.service.errors import Cancelled, EngineBusy
+from engine.errors import Cancelled, EngineBusy
 from engine.service.scheduler import DeviceScheduler
 
 R = TypeVar("R")

@@ -25,6 +25,7 @@ from engine.editing import (
     standard_torgb_pattern,
     style_statistics,
 )
+from engine.errors import ModelsMissing
 from engine.identity import IDLoss, load_id_network
 from engine.inversion import DlibDetector, FaceDetector, load_encoder
 from engine.service.mapper_fetch import MapperFetcher
@@ -41,10 +42,6 @@ from engine.stylegan2 import Generator, GeneratorConfig, load_generator, load_ge
 from engine.weights import cache_dir, file_path, get
 
 log = logging.getLogger(__name__)
-
-
-class ModelsMissing(RuntimeError):
-    """A model file the engine needs is not in the cache."""
 
 
 @dataclass

@@ -19,7 +19,7 @@ from skimage import data
 
 from bot.adapters.console import ConsoleChat
 from bot.core import ButtonEvent, ButtonPayload, Conversation, ImageReply, photos, wording
-from engine.inversion.keep import metadata_of
+from engine.photos.keep import metadata_of
 
 from .helpers import ALICE, RESOLUTION, jpeg, new_engine, open_store, pixels, run_chat, say, send_photo
 

@@ -9,16 +9,9 @@ import pytest
 import skimage.data
 from PIL import Image
 
-from engine.inversion import (
-    AlignmentTransform,
-    FaceDetector,
-    FaceLandmarks,
-    FaceTooSmall,
-    InversionError,
-    NoFaceFound,
-    align_face,
-    ffhq_quad,
-)
+from engine.errors import FaceTooSmall, InversionError, NoFaceFound
+from engine.inversion import FaceDetector, FaceLandmarks, align_face, ffhq_quad
+from engine.photos import AlignmentTransform
 
 ASTRONAUT = skimage.data.astronaut()
 

@@ -10,16 +10,8 @@ import skimage.data
 import torch
 from PIL import Image
 
-from engine.inversion import (
-    DamagedImage,
-    Encoder4Editing,
-    InversionError,
-    NoFaceFound,
-    NotAnImage,
-    WPlusEncoder,
-    crop_to_tensor,
-    invert,
-)
+from engine.errors import DamagedImage, InversionError, NoFaceFound, NotAnImage
+from engine.inversion import Encoder4Editing, WPlusEncoder, crop_to_tensor, invert
 
 
 @pytest.fixture(scope="module")

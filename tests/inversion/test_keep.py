@@ -9,8 +9,8 @@ import pytest
 import skimage.data
 from PIL import Image
 
-from engine.inversion import NotAnImage, keep_photo
-from engine.inversion.keep import decode_kept, metadata_of
+from engine.errors import NotAnImage
+from engine.photos.keep import decode_kept, keep_photo, metadata_of
 
 ASTRONAUT = skimage.data.astronaut()
 

@@ -9,7 +9,8 @@ import pytest
 import skimage.data
 from PIL import Image
 
-from engine.inversion import FacePlacement, align_face, face_mask, paste_back
+from engine.inversion import align_face
+from engine.photos import FacePlacement, face_mask, paste_back
 
 ASTRONAUT = skimage.data.astronaut()
 RED = np.zeros((1024, 1024, 3), dtype=np.uint8)
@@ -23,7 +24,7 @@ def aligned(detector):
 
 @pytest.fixture(scope="module")
 def placement(aligned):
-    return FacePlacement.of(aligned.transform, aligned.landmarks)
+    return FacePlacement.of(aligned.transform, aligned.landmarks.outline)
 
 
 def changed(a: np.ndarray, b: np.ndarray) -> np.ndarray:

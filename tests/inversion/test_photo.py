@@ -11,16 +11,8 @@ import pytest
 import skimage.data
 from PIL import Image
 
-from engine.inversion import (
-    DamagedImage,
-    ImageLimits,
-    ImageTooLarge,
-    ImageTooSmall,
-    InversionError,
-    NotAnImage,
-    read_image,
-)
-from engine.inversion.photo import HEIF_SUPPORTED
+from engine.errors import DamagedImage, ImageTooLarge, ImageTooSmall, InversionError, NotAnImage
+from engine.photos import HEIF_SUPPORTED, ImageLimits, read_image
 
 ASTRONAUT = skimage.data.astronaut()
 

@@ -9,8 +9,8 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 import torch
 
+from engine.errors import EngineBusy, EngineOutOfMemory
 from engine.service.batcher import MicroBatcher
-from engine.service.errors import EngineBusy, EngineOutOfMemory
 from engine.service.scheduler import DeviceScheduler
 from engine.stylegan2 import Generator, GeneratorConfig
 

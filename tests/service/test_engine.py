@@ -13,8 +13,8 @@ from skimage import data
 
 from engine.editing import Instruction, OptimizationSettings, apply_edits
 from engine.editing.mapper import MAPPER_STEP
+from engine.errors import NoFaceFound, NotAnImage
 from engine.images import to_uint8
-from engine.inversion import NoFaceFound, NotAnImage
 from engine.service import EngineBusy, EngineConfig, LatentState, Step, demo_models
 from engine.service.engine import Engine, split_styles
 from engine.values import Method

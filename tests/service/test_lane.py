@@ -9,8 +9,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
+from engine.errors import Cancelled, EngineBusy
 from engine.service.batcher import MicroBatcher
-from engine.service.errors import Cancelled, EngineBusy
 from engine.service.lane import JobContext, SlowLane
 from engine.service.scheduler import DeviceScheduler
 

@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from engine.inversion.errors import DamagedImage, ImageTooLarge, ImageTooSmall, InversionError, NotAnImage
+from engine.errors import DamagedImage, ImageTooLarge, ImageTooSmall, InversionError, NotAnImage
 
 try:  # optional: iPhone photos
     import pillow_heif

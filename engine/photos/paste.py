@@ -12,13 +12,13 @@ from __future__ import annotations
 
 import functools
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 from PIL import Image, ImageDraw, ImageFilter
 
-from engine.inversion.alignment import AlignmentTransform
-from engine.inversion.detection import FaceLandmarks
+from engine.photos.transform import AlignmentTransform
 
 MASK_SIDE = 256  # the mask is drawn at this size in crop space, then warped with the face
 FEATHER = 0.035  # Gaussian blur of the mask edge, as a fraction of the crop's side
@@ -41,11 +41,12 @@ class FacePlacement:
     outline: tuple[tuple[float, float], ...] = ()
 
     @classmethod
-    def of(cls, transform: AlignmentTransform, landmarks: FaceLandmarks | None) -> FacePlacement:
-        """The placement of a detected face: its landmarks' outline carried into crop space."""
-        if landmarks is None or len(landmarks.outline) < 3:
+    def of(cls, transform: AlignmentTransform, outline: Sequence[tuple[float, float]] = ()) -> FacePlacement:
+        """The placement of a detected face: its outline (photo coordinates, e.g. the landmarks' jaw and brows)
+        carried into crop space."""
+        if len(outline) < 3:
             return cls(transform)
-        points = transform.image_to_crop(np.asarray(landmarks.outline)) / transform.size
+        points = transform.image_to_crop(np.asarray(outline)) / transform.size
         return cls(transform, tuple((float(x), float(y)) for x, y in points))
 
     def resized(self, image_size: tuple[int, int]) -> FacePlacement:

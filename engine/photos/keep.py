@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 from PIL import Image
 
-from engine.inversion.photo import ImageLimits, read_image
+from engine.photos.reading import ImageLimits, read_image
 
 MAX_SIDE = 2048
 QUALITY = 92
