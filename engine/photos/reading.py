@@ -73,16 +73,17 @@ def _read_bytes(source: bytes | bytearray | str | os.PathLike, limits: ImageLimi
         if not path.is_file():
             raise NotAnImage(f"There is no file at {path}.")
         if path.stat().st_size > limits.max_bytes:
-            raise _too_many_bytes(path.stat().st_size, limits)
+            raise too_many_bytes(path.stat().st_size, limits)
         data = path.read_bytes()
     if len(data) > limits.max_bytes:
-        raise _too_many_bytes(len(data), limits)
+        raise too_many_bytes(len(data), limits)
     if not data:
         raise NotAnImage("The file is empty. Please send a photo (JPEG, PNG, WebP, HEIC, ...).")
     return data
 
 
-def _too_many_bytes(size: int, limits: ImageLimits) -> ImageTooLarge:
+def too_many_bytes(size: int, limits: ImageLimits) -> ImageTooLarge:
+    """The refusal of a file of `size` bytes (also said by the remote engine of a request body)."""
     return ImageTooLarge(
         f"That file is {size / 2**20:.1f} MB; the limit is {limits.max_bytes / 2**20:.0f} MB. "
         "Please send a smaller photo (phones usually offer a 'compressed' or 'medium' size)."
