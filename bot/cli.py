@@ -7,9 +7,9 @@ import logging
 import sys
 from collections.abc import Sequence
 
-from bot.commands import db, directions, edit, invert, render, run, weights
+from bot.commands import db, directions, edit, invert, render, run, serve, weights
 
-SUBCOMMANDS = (run, edit, render, invert, db, weights, directions)
+SUBCOMMANDS = (run, serve, edit, render, invert, db, weights, directions)
 
 
 def build_parser() -> argparse.ArgumentParser:

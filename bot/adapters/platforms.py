@@ -22,7 +22,7 @@ GRACE_S = 30.0
 
 
 async def run_platforms(store, *, demo: bool = False, device: str | None = None, offline: bool | None = None,
-                        stop: asyncio.Event | None = None) -> int:
+                        engine_url: str | None = None, stop: asyncio.Event | None = None) -> int:
     """Serve Telegram and/or Discord (whichever tokens are set) until SIGINT/SIGTERM or `stop` is set.
 
     Args:
@@ -30,6 +30,7 @@ async def run_platforms(store, *, demo: bool = False, device: str | None = None,
         demo: small random models instead of the installed weights.
         device: torch device for the engine.
         offline: fetch no model files (None: `STYLECLIP_OFFLINE` decides).
+        engine_url: a remote engine (`styleclip-bot serve`) instead of models in this process.
         stop: an event that ends serving (tests); signals set it too.
     Returns:
         the process exit status: 0 after a clean stop, 1 when a platform failed to start or crashed.
@@ -37,7 +38,7 @@ async def run_platforms(store, *, demo: bool = False, device: str | None = None,
     from bot.core import Conversation
     from bot.core.limits import ConfigError as LimitsConfigError
     from bot.core.limits import FairUse
-    from engine.service.build import build_engine
+    from bot.engines import open_engine, prepare
 
     telegram_settings = TelegramSettings.from_env()
     discord_token = tokens.token("discord")
@@ -48,7 +49,7 @@ async def run_platforms(store, *, demo: bool = False, device: str | None = None,
     except (tokens.ConfigError, LimitsConfigError) as exc:
         log.error("could not start: %s", exc)
         return 1
-    engine = build_engine(demo=demo, device=device, offline=offline, on_ready=print)
+    engine = open_engine(url=engine_url, demo=demo, device=device, offline=offline, on_ready=print)
     conversation = Conversation(engine, store, fair_use=fair_use)
     stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -60,7 +61,7 @@ async def run_platforms(store, *, demo: bool = False, device: str | None = None,
     discord_bot = DiscordBot(conversation) if discord_token else None
     discord_task: asyncio.Task | None = None
     status = 0
-    loading = asyncio.create_task(_preload(engine, demo, offline))
+    loading = asyncio.create_task(prepare(engine, demo=demo, offline=offline, say=log.warning))
     try:
         if demo:  # built in seconds: before the first message, as the models always answer then
             await loading
@@ -86,18 +87,6 @@ async def run_platforms(store, *, demo: bool = False, device: str | None = None,
             with contextlib.suppress(NotImplementedError, RuntimeError):
                 loop.remove_signal_handler(sig)
     return status
-
-
-async def _preload(engine, demo: bool, offline: bool | None) -> None:
-    """Fetch and load the models while messages are answered ("getting the models ready: 37 %"); a missing
-    model only disables editing (the core says so)."""
-    from engine.errors import ModelsMissing
-    from engine.service.build import begin_loading
-
-    try:
-        await begin_loading(engine, demo=demo, offline=offline)
-    except ModelsMissing as exc:
-        log.error("photos can't be edited until the models are installed: %s", exc)
 
 
 async def _stop(telegram: TelegramBot | None, discord_bot: DiscordBot | None,

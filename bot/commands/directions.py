@@ -7,7 +7,7 @@ import argparse
 from collections.abc import Callable
 from pathlib import Path
 
-import torch
+from bot.commands import add_device_option, torch_device
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -31,7 +31,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--sigma", type=float, default=5.0, help="channel moved to ±sigma standard deviations")
     parser.add_argument("--batch-size", type=int, default=32, help="images rendered at once")
     parser.add_argument("--seed", type=int, default=0, help="seed of the images each fs3 row averages over")
-    parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
+    add_device_option(parser)
     parser.set_defaults(func=main)
 
 
@@ -46,8 +46,9 @@ def main(args: argparse.Namespace) -> int:
             print(f"error: {name} must be at least 1")
             return 2
     try:
-        generator = load_generator(args.checkpoint, device=args.device)
-        clip_model = load_clip(args.clip, device=args.device)
+        device = torch_device(args.device)
+        generator = load_generator(args.checkpoint, device=device)
+        clip_model = load_clip(args.clip, device=device)
     except (CheckpointError, FileNotFoundError, RuntimeError) as exc:
         print(f"error: {exc}")
         return 2

@@ -6,7 +6,7 @@ import argparse
 import asyncio
 from pathlib import Path
 
-import torch
+from bot.commands import add_device_option
 
 METHODS = {"auto": "auto", "mapper": "mapper", "global": "global_direction", "optimize": "optimization"}
 DEMO_NOTE = "demo mode: small random models, so the picture means nothing (it only shows the path works)"
@@ -28,7 +28,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--method", choices=sorted(METHODS), default="auto", help="insist on a method")
     parser.add_argument("--strength", type=float, default=None, help="scale the method's default strength")
     parser.add_argument("--demo", action="store_true", help="use small random models: no download, meaningless images")
-    parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
+    add_device_option(parser)
     parser.add_argument("--offline", action="store_true",
                         help="download nothing: use the model files in the cache (also STYLECLIP_OFFLINE=1)")
     parser.set_defaults(func=main)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-import torch
+from bot.commands import add_device_option, torch_device
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -18,11 +18,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("photo", type=Path, help="the photo (JPEG, PNG, WebP, HEIC, ...)")
     parser.add_argument("--encoder", type=Path, default=None, help="e4e checkpoint, e.g. e4e_ffhq_encode.pt")
     parser.add_argument("--out", type=Path, default=Path("."), help="output folder")
-    parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
+    add_device_option(parser)
     parser.set_defaults(func=main)
 
 
 def main(args: argparse.Namespace) -> int:
+    import torch
+
     from engine.errors import InversionError
     from engine.inversion import DetectorUnavailable, EncoderCheckpointError, align_face, invert, load_encoder
 
@@ -32,7 +34,7 @@ def main(args: argparse.Namespace) -> int:
             aligned, transform, timings, notes = result.image, result.transform, result.timings, result.notes
             latent = None
         else:
-            encoder = load_encoder(args.encoder, device=args.device)
+            encoder = load_encoder(args.encoder, device=torch_device(args.device))
             inverted = invert(args.photo, encoder)
             aligned, transform, timings, notes = inverted.aligned, inverted.transform, inverted.timings, inverted.notes
             latent = inverted.w_plus

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-import torch
+from bot.commands import add_device_option, torch_device
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -20,22 +20,25 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--preview", type=int, default=None, metavar="PX",
                         help="render the cheap low-resolution preview at PX instead of the full image")
     parser.add_argument("--out", type=Path, default=Path("."), help="output folder")
-    parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
+    add_device_option(parser)
     parser.set_defaults(func=main)
 
 
 def main(args: argparse.Namespace) -> int:
+    import torch
+
     from engine.images import to_pil
     from engine.stylegan2 import CheckpointError, load_generator
 
     try:
-        generator = load_generator(args.checkpoint, device=args.device)
+        device = torch_device(args.device)
+        generator = load_generator(args.checkpoint, device=device)
     except CheckpointError as exc:
         print(f"error: {exc}")
         return 2
     args.out.mkdir(parents=True, exist_ok=True)
     for seed in args.seeds:
-        z = torch.randn(1, generator.w_dim, generator=torch.Generator().manual_seed(seed)).to(args.device)
+        z = torch.randn(1, generator.w_dim, generator=torch.Generator().manual_seed(seed)).to(device)
         with torch.no_grad():
             ws = generator.broadcast(generator.mapping(z, truncation_psi=args.truncation))
             image = generator.preview(ws, args.preview) if args.preview else generator.synthesize(ws)

@@ -28,6 +28,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--database-url", default=None, help="database URL (default: $DATABASE_URL or SQLite)")
     parser.add_argument("--demo", action="store_true", help="use small random models: no download, meaningless images")
     parser.add_argument("--device", default=None, help="torch device (default: cuda when present, else cpu)")
+    parser.add_argument("--engine-url", default=None, metavar="URL",
+                        help="use the engine at URL (`styleclip-bot serve`) and load no model here "
+                        "(default: $STYLECLIP_ENGINE_URL; unset: the models run in this process)")
     parser.add_argument("--offline", action="store_true",
                         help="download nothing: use the model files in the cache (also STYLECLIP_OFFLINE=1)")
     parser.add_argument("--out", type=Path, default=Path("styleclip-chat"),
@@ -37,6 +40,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def main(args: argparse.Namespace) -> int:
+    from bot.remote import engine_url
     from bot.sessions import SessionError, SessionStore
     from bot.sessions import config as session_config
     from bot.sessions.database import display_url
@@ -45,8 +49,9 @@ def main(args: argparse.Namespace) -> int:
     try:
         every = session_config.purge_interval()  # a bad setting is said before anything starts
         session_config.retention()
+        args.engine_url = engine_url(args.engine_url)
         store = SessionStore.open(args.database_url)
-    except SessionError as exc:
+    except (SessionError, ValueError) as exc:
         print(f"error: {exc}")
         return 2
     try:
@@ -64,7 +69,8 @@ def main(args: argparse.Namespace) -> int:
             print(f"Starting {', '.join(configured)}. Stop with Ctrl+C.")
             if args.demo:
                 print(DEMO_NOTE)
-            platforms = run_platforms(store, demo=args.demo, device=args.device, offline=args.offline or None)
+            platforms = run_platforms(store, demo=args.demo, device=args.device, offline=args.offline or None,
+                                      engine_url=args.engine_url)
             return asyncio.run(while_purging(store, platforms, every))
         print(
             "No chat platform is configured: set "
@@ -79,24 +85,14 @@ def main(args: argparse.Namespace) -> int:
 async def _local_chat(store, args: argparse.Namespace) -> int:
     from bot.adapters.console import chat
     from bot.core import Conversation
-    from engine.errors import ModelsMissing
-    from engine.service.build import begin_loading, build_engine
+    from bot.engines import open_engine, prepare
 
     offline = args.offline or None
-    engine = build_engine(demo=args.demo, device=args.device, offline=offline, on_ready=print)
-    if args.demo:
+    engine = open_engine(url=args.engine_url, demo=args.demo, device=args.device, offline=offline, on_ready=print)
+    if args.demo and args.engine_url is None:
         print(DEMO_NOTE)
-
-    async def preload() -> None:
-        """Fetch and load the models while the person picks a photo; say so if they cannot be had."""
-        try:
-            await begin_loading(engine, demo=args.demo, offline=offline)
-        except ModelsMissing as exc:
-            print(f"Photos can't be edited yet: {exc}")
-        except Exception:
-            log.exception("the models failed to load")
-
-    loading = asyncio.create_task(preload())
+    # the models load (or the remote engine is asked) while the person picks a photo
+    loading = asyncio.create_task(prepare(engine, demo=args.demo, offline=offline, say=print))
     try:
         return await chat(Conversation(engine, store), out_dir=args.out, open_images=args.open)
     finally:

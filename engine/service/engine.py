@@ -149,15 +149,19 @@ class Engine:
         if self._models is not None:
             return self._models
         if not wait:
-            if self._loader is None:
-                self._loader = threading.Thread(target=self._load_in_background, name="engine-load", daemon=True)
-                self._loader.start()
+            self.load_in_background()
             return None
         if self._loader is not None:
             while self._loader.is_alive():  # polled, not joined in a worker: quitting mid-download stays instant
                 await asyncio.sleep(0.1)
             return self.ready()
         return await asyncio.get_running_loop().run_in_executor(self._cpu_pool, lambda: self.models)
+
+    def load_in_background(self) -> None:
+        """Begin loading the models in a thread (once); meanwhile every call raises `ModelsNotReady`."""
+        if self._loader is None and self._models is None:
+            self._loader = threading.Thread(target=self._load_in_background, name="engine-load", daemon=True)
+            self._loader.start()
 
     def ready(self) -> ModelSet | None:
         """The models if loaded; None if loading has not begun (the first call then loads them).
