@@ -15,6 +15,7 @@ import signal
 from bot.adapters import tokens
 from bot.adapters.discord import DiscordBot, run_discord
 from bot.adapters.telegram import TelegramBot, TelegramSettings
+from bot.metrics import BotMetrics
 
 log = logging.getLogger(__name__)
 
@@ -22,7 +23,8 @@ GRACE_S = 30.0
 
 
 async def run_platforms(store, *, demo: bool = False, device: str | None = None, offline: bool | None = None,
-                        engine_url: str | None = None, stop: asyncio.Event | None = None) -> int:
+                        engine_url: str | None = None, stop: asyncio.Event | None = None,
+                        metrics: BotMetrics | None = None) -> int:
     """Serve Telegram and/or Discord (whichever tokens are set) until SIGINT/SIGTERM or `stop` is set.
 
     Args:
@@ -32,6 +34,7 @@ async def run_platforms(store, *, demo: bool = False, device: str | None = None,
         offline: fetch no model files (None: `STYLECLIP_OFFLINE` decides).
         engine_url: a remote engine (`styleclip-bot serve`) instead of models in this process.
         stop: an event that ends serving (tests); signals set it too.
+        metrics: where the conversation counts (default: its own `BotMetrics`).
     Returns:
         the process exit status: 0 after a clean stop, 1 when a platform failed to start or crashed.
     """
@@ -50,7 +53,7 @@ async def run_platforms(store, *, demo: bool = False, device: str | None = None,
         log.error("could not start: %s", exc)
         return 1
     engine = open_engine(url=engine_url, demo=demo, device=device, offline=offline, on_ready=print)
-    conversation = Conversation(engine, store, fair_use=fair_use)
+    conversation = Conversation(engine, store, fair_use=fair_use, metrics=metrics)
     stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):

@@ -42,6 +42,7 @@ from bot.core.limits import Blocked, FairUse, LimitReached, Limits
 from bot.core.picture_cache import Picture, PictureCache, derived_key, picture_key
 from bot.core.slow_choice import PendingSlowEdit, parse_choice
 from bot.core.turns import Turn, Turns
+from bot.metrics import UNEXPECTED, BotMetrics
 from bot.sessions import (
     ConcurrentEdit,
     CurrentState,
@@ -91,6 +92,7 @@ class Conversation:
         picture_cache: pictures already drawn (default: a new `PictureCache`), so states shown again are
             not drawn again.
         fair_use: per-person limits and the admins, counted in the store's database; None: no limits.
+        metrics: what the bot counts and times (default: a new `BotMetrics` with a registry of its own).
 
     Every picture answered is the person's own photo with the edited face blended in (see `photos`);
     `face_files` also attaches the face crop to each (the local chat sets it).
@@ -106,6 +108,7 @@ class Conversation:
         long_wait_s: float = 2.0,
         picture_cache: PictureCache | None = None,
         fair_use: FairUse | None = None,
+        metrics: BotMetrics | None = None,
     ) -> None:
         self.engine = engine
         self.pictures = picture_cache if picture_cache is not None else PictureCache()
@@ -117,6 +120,7 @@ class Conversation:
         self._slow_choices: dict[Person, PendingSlowEdit] = {}  # asked before a long optimization
         self.stoppable = Stoppable()
         self.limits = Limits(fair_use, UsageStore(store.engine) if fair_use is not None else None)
+        self.metrics = metrics if metrics is not None else BotMetrics()
 
     async def handle(self, event: Event, status: Status = no_status) -> list[Reply]:
         """Handle one event in the person's turn and return the replies to send, in order.
@@ -128,14 +132,14 @@ class Conversation:
         Never raises for the person's input or the engine's known errors: those become friendly replies.
         """
         say = _guarded(status)
-        with i18n.speaking(reply_language(event)):
+        with i18n.speaking(reply_language(event)), self.metrics.handled(event) as answered:
             if isinstance(event, TextEvent) and isinstance(dialog.parse(event.text), dialog.Cancel):
-                return await self.cancel(event.person)  # read before the person's turn: it ends the running one
+                return answered(await self.cancel(event.person))  # before the person's turn: it ends the running one
             async with self.turns.turn(event.person, lambda: say(wording.waiting())) as slot:
                 try:
-                    return await self._dispatch(event, say, slot)
+                    return answered(await self._dispatch(event, say, slot))
                 except Exception as exc:  # the last line of defence: one message fails, the bot goes on
-                    return self._failure(exc, event)
+                    return answered(self._failure(exc, event))
 
     async def cancel(self, person: Person) -> list[Reply]:
         """Stop the person's running optimization now (not in their turn); the session stays as it was.
@@ -501,6 +505,17 @@ class Conversation:
     # ------------------------------------------------------------------ errors
 
     def _failure(self, exc: Exception, event: Event) -> list[Reply]:
+        explained = self._explained(exc)
+        self.metrics.failed(UNEXPECTED if explained is None else type(exc).__name__)
+        if explained is not None:
+            return explained
+        reference = secrets.token_hex(4)
+        log.error("unexpected error [ref %s] handling %s from %s", reference, type(event).__name__,
+                  event.person.platform, exc_info=exc)
+        return [TextReply(wording.oops(reference))]
+
+    def _explained(self, exc: Exception) -> list[Reply] | None:
+        """The reply that explains a known failure; None for an unexpected one (a bug)."""
         if isinstance(exc, NoSession):
             return [TextReply(i18n._(wording.ASK_FOR_PHOTO))]
         if isinstance(exc, ConcurrentEdit | SessionError | InversionError | PromptError | NoRoute):
@@ -525,10 +540,7 @@ class Conversation:
             return [TextReply(i18n._(wording.NOT_READY))]
         if isinstance(exc, ModelsNotReady):
             return [TextReply(wording.getting_ready(exc.percent, exc.stage))]
-        reference = secrets.token_hex(4)
-        log.error("unexpected error [ref %s] handling %s from %s", reference, type(event).__name__,
-                  event.person.platform, exc_info=exc)
-        return [TextReply(wording.oops(reference))]
+        return None
 
 
 # ---------------------------------------------------------------------- helpers
