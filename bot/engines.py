@@ -48,6 +48,6 @@ async def prepare(engine: EngineAPI, *, demo: bool, offline: bool | None, say: C
     try:
         await begin_loading(engine, demo=demo, offline=offline)
     except ModelsMissing as exc:
-        say(f"Photos can't be edited until the models are installed: {exc}")
+        say(f"Photos can't be edited yet: {exc}")
     except Exception:
         log.exception("the models failed to load")

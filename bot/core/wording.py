@@ -39,7 +39,7 @@ FORGET_ASK = N_(
 NOT_READY = N_("Sorry, I'm not ready to edit photos yet: my model files are still being set up. Please try later.")
 OUT_OF_MEMORY = N_("Sorry, I ran out of memory on that one. Please try again in a moment.")
 ENGINE_UNAVAILABLE = N_(
-    "Sorry, the picture engine stopped while working on that; nothing was changed. Please try again."
+    "Sorry, the picture engine is not answering right now; nothing was changed. Please try again in a moment."
 )
 CANCELLED = N_("Stopped; your picture is as it was.")
 STALE_PHOTO = N_("That photo was prepared with a different model than I run now; please send it again.")
