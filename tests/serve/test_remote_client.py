@@ -11,15 +11,20 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import numpy as np
 import pytest
 
+from bot.core import Conversation, TextReply, wording
 from bot.remote import RemoteEngine, engine_url
 from engine.errors import EngineBusy, EngineUnavailable, NoFaceFound
 from engine.values import Instruction, LatentState
+from tests.core.helpers import astronaut, open_store, send_photo
 
 STATE = LatentState(np.zeros((14, 512), np.float32))
 
 
 class Scripted(BaseHTTPRequestHandler):
-    """Answers every POST with the (status, content type, body) its server was given."""
+    """Answers every request with the (status, content type, body) its server was given."""
+
+    def do_GET(self) -> None:
+        self.do_POST()
 
     def do_POST(self) -> None:
         self.rfile.read(int(self.headers.get("content-length", 0)))
@@ -96,3 +101,15 @@ def test_no_url_means_the_engine_in_this_process(monkeypatch):
     monkeypatch.setenv("STYLECLIP_ENGINE_URL", "http://gpu-1:8000")
     assert engine_url(None) == "http://gpu-1:8000"
     assert engine_url("https://other:9000") == "https://other:9000"
+
+
+def test_an_engine_still_loading_its_models_is_said_in_the_chat(server, tmp_path):
+    server.answer = (503, "application/json", b'{"error": {"type": "ModelsNotReady", "message": "loading", '
+                                              b'"percent": 37.0, "stage": "downloading the models"}}')
+
+    async def photo(engine):
+        return await send_photo(Conversation(engine, open_store(tmp_path)), astronaut())
+
+    [reply] = call(server, photo)
+    assert isinstance(reply, TextReply)
+    assert reply.text == wording.getting_ready(37.0, "downloading the models")
