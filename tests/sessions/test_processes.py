@@ -3,6 +3,7 @@ handled in the order sent, none lost or doubled, with the replies one process al
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import queue
@@ -15,10 +16,10 @@ from typing import Any
 
 import pytest
 
-from bot.core import ImageReply, PhotoEvent, TextEvent
+from bot.core import Conversation, ImageReply, PhotoEvent, TextEvent
 from bot.sessions import Person, SessionStore, migrate
 from bot.sessions.database import make_engine
-from tests.core.helpers import astronaut, open_store, run_chat
+from tests.core.helpers import GENERATOR, astronaut, astronaut_latent, new_engine, open_store, run_chat
 
 from .conftest import fresh_database
 
@@ -152,3 +153,51 @@ def test_one_persons_messages_alternating_between_two_processes_stay_in_order(da
     expected = one_process_captions(tmp_path)
     got = [[reply.get("caption", reply.get("text")) for reply in answers[number]] for number in range(len(SCRIPT))]
     assert got == expected
+
+
+def test_a_message_waiting_in_a_busy_process_keeps_its_place_ahead_of_a_later_one_elsewhere(database):
+    """A runs "make it cuter" (held); "remove makeup" comes to A too, then "more" to idle B: "more" must wait
+    for "remove makeup" and strengthen it. (Two conversations on two engines stand for the two processes.)"""
+    stores = [SessionStore.open(database, upgrade=False) for _ in range(2)]
+    stores[0].start(ALICE, astronaut_latent(), GENERATOR)
+
+    async def main() -> None:
+        a, b = (Conversation(new_engine(), store) for store in stores)
+        gate, edit = asyncio.Event(), a.engine.edit
+
+        async def held_edit(state, instruction, caller, **options):
+            if instruction.target == "cute face":
+                await gate.wait()
+            return await edit(state, instruction, caller, **options)
+
+        a.engine.edit = held_edit  # type: ignore[method-assign]
+        try:
+            async def sent(chat: Conversation, text: str) -> asyncio.Task:
+                """Send, and return once the message is in line (as an adapter would acknowledge it)."""
+                before = chat.queue.taken
+                task = asyncio.create_task(chat.handle(TextEvent(ALICE, text)))
+                for _ in range(1000):
+                    if chat.queue.taken != before:
+                        return task
+                    await asyncio.sleep(0.005)
+                raise AssertionError(f"{text!r} did not get in line")
+
+            tasks = [await sent(a, "make it cuter"), await sent(a, "remove makeup"), await sent(b, "more")]
+            await asyncio.sleep(0.3)  # B polls meanwhile
+            assert not any(task.done() for task in tasks)
+            gate.set()
+            answers = await asyncio.wait_for(asyncio.gather(*tasks), WAIT_S)
+            captions = [_caption(replies[0]) for replies in answers]
+            assert captions[0].startswith("Done: make it cuter") and captions[1].startswith("Done: remove makeup")
+            assert captions[2].startswith("Stronger"), captions[2]
+        finally:
+            await a.engine.close()
+            await b.engine.close()
+
+    try:
+        asyncio.run(main())
+        edits = stores[0].history(ALICE).edits
+    finally:
+        for store in stores:
+            store.close()
+    assert [(edit.text, edit.scale > 1) for edit in edits] == [("make it cuter", False), ("remove makeup", True)]
