@@ -9,10 +9,10 @@ process is never overtaken by a later one at an idle process, which a plain advi
 Tickets are numbered under a per-person transaction-level advisory lock, so their ids follow commit order; a
 sequence alone does not (a lower id may commit after a higher one was already seen as the head).
 
-Each ticket names its process's database backend: the pid and start time of a connection the queue keeps
-open while it is in use. A waiter that finds the head ticket's backend gone drops that ticket, so a process
-that crashed never blocks a person for ever; a ticket that cannot be deleted closes that connection for the
-same reason.
+Each ticket names its process's database backend: the pid and start time of the one connection the queue
+keeps open and runs all its statements on (in autocommit; the store's pool is left to the store). A waiter
+that finds the head ticket's backend gone drops that ticket, so a process that crashed never blocks a person
+for ever; a ticket that cannot be deleted closes that connection for the same reason.
 
 On SQLite (one process, the embedded default) there are no tickets: `turn` only yields.
 """
@@ -24,24 +24,44 @@ import hashlib
 import json
 import logging
 import threading
-import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
+from typing import TypeVar
 
-from sqlalchemy import Connection, DateTime, Engine, Integer, column, delete, event, exists, func, insert, or_, select
+from sqlalchemy import (
+    Connection,
+    DateTime,
+    Engine,
+    Integer,
+    Row,
+    Text,
+    column,
+    delete,
+    event,
+    exists,
+    func,
+    insert,
+    literal,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy import table as sql_table
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.sql.expression import Exists
 
-from bot.sessions.models import TurnTicket, utcnow
+from bot.sessions.models import TurnTicket, UTCDateTime, utcnow
 from bot.sessions.records import Person
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 POLL_S = 0.02  # how often a waiting message looks at the head of the line
-PING_S = 5.0  # how often the kept-open connection is checked before it stamps a ticket
+HEARTBEAT_S = 1.0  # how often the kept-open connection is checked while this process has tickets
+STALE_AFTER_S = 5.0  # how long a head ticket's backend must be gone before a waiter drops it
+SWEEP_AGE = timedelta(days=1)  # a dead process's tickets this old go when a queue connects (no turn lasts a day)
 LOCK_CLASS = 0x7475726E  # "turn": the first key of the two-key advisory locks the queue takes
 TICKETS = TurnTicket.__table__
 ACTIVITY = sql_table(
@@ -85,23 +105,33 @@ class TurnQueue:
         engine: the session database's engine (`SessionStore.engine`); anything but PostgreSQL: no tickets.
         poll_s: how often a waiting message checks whether its turn came.
         long_wait_s: a message that has waited this long gets its `on_wait` called (once).
-        ping_s: how long the kept-open connection is trusted without checking it.
+        heartbeat_s: while the process has tickets, its connection is checked this often; a lost one is
+            replaced and its tickets stamped with the new backend, before waiters elsewhere take them as stale.
+        stale_after_s: a waiter drops the head ticket once its backend has been gone this long.
     """
 
     def __init__(
-        self, engine: Engine, *, poll_s: float = POLL_S, long_wait_s: float = 2.0, ping_s: float = PING_S
+        self,
+        engine: Engine,
+        *,
+        poll_s: float = POLL_S,
+        long_wait_s: float = 2.0,
+        heartbeat_s: float = HEARTBEAT_S,
+        stale_after_s: float = STALE_AFTER_S,
     ) -> None:
         self.engine = engine
         self.enabled = engine.dialect.name == "postgresql"
         self.poll_s = poll_s
         self.long_wait_s = long_wait_s
-        self.ping_s = ping_s
+        self.heartbeat_s = heartbeat_s
+        self.stale_after_s = stale_after_s
         self.taken = 0  # tickets taken so far: a message is in line once this counted it
+        self._held = 0  # tickets of this process not yet deleted
+        self._heartbeat: asyncio.Task[None] | None = None
         self._arrivals: dict[str, _Arrivals] = {}
-        self._guard = threading.Lock()  # the kept-open connection is used from worker threads
+        self._guard = threading.Lock()  # the kept-open connection is used from worker threads, one at a time
         self._keepalive: Connection | None = None
         self._holder: Holder | None = None
-        self._checked = 0.0
         self._cleanups: set[asyncio.Future[None]] = set()
         if self.enabled:
             event.listen(engine, "engine_disposed", lambda _engine: self.close())
@@ -118,11 +148,17 @@ class TurnQueue:
             return
         key = person_key(who)
         ticket, head = await self._take(key)
+        self._held += 1
+        if self._heartbeat is None or self._heartbeat.done():
+            self._heartbeat = asyncio.create_task(self._beat())
         try:
             await self._wait(key, ticket, head, on_wait)
             yield
         finally:
-            await asyncio.to_thread(self._delete, ticket)  # a cancelled await still lets the thread finish
+            try:
+                await asyncio.to_thread(self._delete, ticket)  # a cancelled await still lets the thread finish
+            finally:
+                self._held -= 1
 
     def close(self) -> None:
         """Close the kept-open connection (its tickets then read as stale); the next turn opens another."""
@@ -154,12 +190,31 @@ class TurnQueue:
     ) -> None:
         loop = asyncio.get_running_loop()
         since, noted = loop.time(), on_wait is None
+        dead_since: dict[int, float] = {}  # head tickets seen with their backend gone, and since when
         while head != ticket:
             if not noted and loop.time() - since >= self.long_wait_s:
                 noted = True
                 await on_wait()  # type: ignore[misc]
             await asyncio.sleep(self.poll_s)
-            head = await asyncio.to_thread(self._head, key, ticket)
+            seen = await asyncio.to_thread(self._head, key)
+            if seen is None or seen.id > ticket:
+                log.warning("turn ticket %d was dropped as stale while waiting; going ahead", ticket)
+                return
+            head = seen.id
+            if head == ticket or seen.alive:
+                dead_since.clear()
+            elif loop.time() - dead_since.setdefault(head, loop.time()) >= self.stale_after_s:
+                await asyncio.to_thread(self._drop_stale, head)
+
+    async def _beat(self) -> None:
+        """While this process has tickets, keep its connection (and so its tickets) alive."""
+        while self._held:
+            await asyncio.sleep(self.heartbeat_s)
+            if self._held:
+                try:
+                    await asyncio.to_thread(self._on_connection, lambda connection, _: connection.execute(select(1)))
+                except DBAPIError:
+                    log.warning("the turn queue cannot reach the database", exc_info=True)
 
     def _delete_once_taken(self, work: asyncio.Future[tuple[int, int | None]]) -> None:
         if work.cancelled() or work.exception() is not None:
@@ -168,69 +223,73 @@ class TurnQueue:
         self._cleanups.add(cleanup)
         cleanup.add_done_callback(self._cleanups.discard)
 
-    # -- in worker threads -------------------------------------------------------------------------------
+    # -- in worker threads, on the kept-open connection -----------------------------------------------------
 
     def _insert(self, key: str) -> tuple[int, int | None]:
         """A new ticket for `key`, committed, and the person's head ticket as seen right after it."""
-        holder = self._holder_now()
-        with self.engine.connect() as connection:
-            connection.execution_options(isolation_level="READ COMMITTED")  # each statement sees the latest
-            with connection.begin():
-                # Numbering under the person's lock: every earlier ticket is committed before this id is drawn.
-                connection.execute(select(func.pg_advisory_xact_lock(LOCK_CLASS, lock_key(key))))
-                ticket = connection.execute(
-                    insert(TICKETS)
-                    .values(person_key=key, holder_pid=holder.pid, holder_started=holder.started, created_at=utcnow())
-                    .returning(TICKETS.c.id)
-                ).scalar_one()
-                head = connection.execute(
-                    select(func.min(TICKETS.c.id)).where(TICKETS.c.person_key == key)
-                ).scalar_one()
-        return ticket, head
 
-    def _head(self, key: str, ticket: int) -> int:
-        """The person's head ticket, after dropping heads whose process is gone; `ticket` if it was dropped."""
-        with self.engine.begin() as connection:
-            while True:
-                row = connection.execute(
-                    select(TICKETS.c.id, _alive().label("alive"))
-                    .where(TICKETS.c.person_key == key)
-                    .order_by(TICKETS.c.id)
-                    .limit(1)
-                ).first()
-                if row is None or row.id > ticket:
-                    log.warning("turn ticket %d was dropped as stale while waiting; going ahead", ticket)
-                    return ticket
-                if row.id == ticket or row.alive:
-                    return row.id
-                connection.execute(delete(TICKETS).where(TICKETS.c.id == row.id))
-                log.info("dropped turn ticket %d: the process holding it is gone", row.id)
+        def take(connection: Connection, holder: Holder) -> tuple[int, int | None]:
+            # One statement, its own transaction: the person's lock first, then the id is drawn, then the commit
+            # lets the next one in. So every earlier ticket is committed before this id is drawn.
+            line = select(func.pg_advisory_xact_lock(LOCK_CLASS, lock_key(key)).label("locked")).subquery("line")
+            row = select(
+                literal(key, Text()),
+                literal(holder.pid, Integer()),
+                literal(holder.started, UTCDateTime()),
+                literal(utcnow(), UTCDateTime()),
+            ).select_from(line)
+            taking = insert(TICKETS).from_select(["person_key", "holder_pid", "holder_started", "created_at"], row)
+            ticket = connection.execute(taking.returning(TICKETS.c.id)).scalar_one()
+            # A statement of its own: a snapshot taken after the lock, which sees every earlier ticket.
+            head = connection.execute(select(func.min(TICKETS.c.id)).where(TICKETS.c.person_key == key)).scalar_one()
+            return ticket, head
+
+        return self._on_connection(take)
+
+    def _head(self, key: str) -> Row[tuple[int, bool]] | None:
+        """The person's head ticket (`id`) and whether its backend still runs (`alive`); None: no tickets."""
+        return self._on_connection(
+            lambda connection, _: connection.execute(
+                select(TICKETS.c.id, _alive().label("alive"))
+                .where(TICKETS.c.person_key == key)
+                .order_by(TICKETS.c.id)
+                .limit(1)
+            ).first()
+        )
+
+    def _drop_stale(self, ticket: int) -> None:
+        """Delete `ticket` unless its backend runs again (its process has stamped it anew meanwhile)."""
+        dropped = self._on_connection(
+            lambda connection, _: connection.execute(
+                delete(TICKETS).where(TICKETS.c.id == ticket, ~_alive())
+            ).rowcount
+        )
+        if dropped:
+            log.info("dropped turn ticket %d: the process holding it is gone", ticket)
 
     def _delete(self, ticket: int) -> None:
         try:
-            with self.engine.begin() as connection:
-                connection.execute(delete(TICKETS).where(TICKETS.c.id == ticket))
+            self._on_connection(lambda connection, _: connection.execute(delete(TICKETS).where(TICKETS.c.id == ticket)))
         except DBAPIError:
             # Left behind, it would hold the person's line while this process lives: end the backend it names,
             # so waiters drop it as stale (the message itself is done: nothing to raise to its caller).
             log.exception("could not delete turn ticket %d; closing the connection it names", ticket)
             self.close()
 
-    def _holder_now(self) -> Holder:
-        """This process's backend, (re)opening the kept-open connection when it is new or broken."""
+    def _on_connection(self, work: Callable[[Connection, Holder], T]) -> T:
+        """`work` on the kept-open connection, opened on first use; once more on a new one if it was lost."""
         with self._guard:
-            now = time.monotonic()
-            if self._keepalive is not None and now - self._checked >= self.ping_s:
+            for attempt in (1, 2):
+                if self._keepalive is None or self._holder is None:
+                    self._keepalive, self._holder = _open_keepalive(self.engine, self._holder)
                 try:
-                    self._keepalive.exec_driver_sql("SELECT 1")
-                    self._checked = now
-                except DBAPIError:
-                    log.warning("the turn queue's connection broke; opening another")
-                    self._close_keepalive()
-            if self._keepalive is None or self._holder is None:
-                self._keepalive, self._holder = _open_keepalive(self.engine)
-                self._checked = now
-            return self._holder
+                    return work(self._keepalive, self._holder)
+                except DBAPIError as exc:
+                    if attempt == 2 or not exc.connection_invalidated:
+                        raise
+                    log.warning("the turn queue's connection was lost; opening another")
+                    self._keepalive = None  # already invalidated; the old holder's tickets move to the new one
+            raise AssertionError("unreachable")
 
     def _close_keepalive(self) -> None:
         if self._keepalive is not None:
@@ -251,15 +310,26 @@ def _alive() -> Exists:
     )
 
 
-def _open_keepalive(engine: Engine) -> tuple[Connection, Holder]:
-    """A connection held open (in autocommit: never idle in a transaction), its backend, and a sweep of
-    tickets whose backend is gone (a person who never writes again would otherwise keep them)."""
+def _open_keepalive(engine: Engine, previous: Holder | None) -> tuple[Connection, Holder]:
+    """A connection to hold open (in autocommit: never idle in a transaction) and its backend.
+
+    Tickets stamped with `previous` (this queue's backend before its connection was lost) are stamped anew,
+    and old tickets whose backend is gone are swept (a person who never writes again would otherwise keep them).
+    """
     connection = engine.connect().execution_options(isolation_level="AUTOCOMMIT")
     try:
         pid, started = connection.execute(
             select(ACTIVITY.c.pid, ACTIVITY.c.backend_start).where(ACTIVITY.c.pid == func.pg_backend_pid())
         ).one()
-        swept = connection.execute(delete(TICKETS).where(~_alive())).rowcount
+        if previous is not None:
+            connection.execute(
+                update(TICKETS)
+                .where(TICKETS.c.holder_pid == previous.pid, TICKETS.c.holder_started == previous.started)
+                .values(holder_pid=pid, holder_started=started)
+            )
+        swept = connection.execute(
+            delete(TICKETS).where(~_alive(), TICKETS.c.created_at < utcnow() - SWEEP_AGE)
+        ).rowcount
     except BaseException:
         connection.close()
         raise

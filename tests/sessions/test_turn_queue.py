@@ -155,7 +155,7 @@ def test_other_people_do_not_wait(engines):
 
 def test_a_ticket_of_a_process_that_died_is_dropped(engines):
     engine_a, engine_b = engines
-    a = TurnQueue(engine_a)
+    a = TurnQueue(engine_a, stale_after_s=0.3)
     crashed = TurnQueue(engine_b)
     crashed._insert(person_key(ALICE))  # took its ticket, then "died" before deleting it
 
@@ -165,24 +165,56 @@ def test_a_ticket_of_a_process_that_died_is_dropped(engines):
         await asyncio.sleep(0.2)
         assert line.log == []  # the other process still lives: its ticket holds the line
         crashed.close()  # its backend ends, as when a process is killed
+        gone_at = time.monotonic()
         await waiting
+        assert time.monotonic() - gone_at >= 0.3  # not before it was gone for stale_after_s
         assert line.log == ["+after", "-after"]
         assert tickets(engine_a) == []
 
     run(main())
 
 
-def test_tickets_of_dead_processes_are_swept_when_a_queue_connects(engines):
+def test_a_queue_that_loses_its_connection_reconnects_and_keeps_its_tickets(engines):
+    """A's kept-open connection is killed while A runs a message: A's heartbeat opens a new one and stamps the
+    ticket with it before B, waiting behind, would take the ticket as stale."""
+    engine_a, engine_b = engines
+    a, b = TurnQueue(engine_a, heartbeat_s=0.05), TurnQueue(engine_b, stale_after_s=0.3)
+
+    async def main() -> None:
+        line = Line()
+        first = await line.sent(a, "1", held=True)
+        await line.running("1")
+        old = a._holder
+        assert old is not None
+        with engine_b.connect() as connection:
+            connection.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": old.pid})
+        second = await line.sent(b, "2")
+        await asyncio.sleep(0.8)
+        assert line.log == ["+1"]  # B still waits
+        assert a._holder is not None and a._holder != old  # for A reconnected
+        line.gates["1"].set()
+        await asyncio.gather(first, second)
+        assert line.log == ["+1", "-1", "+2", "-2"]
+        assert tickets(engine_a) == []
+
+    run(main())
+
+
+def test_old_tickets_of_dead_processes_are_swept_when_a_queue_connects(engines):
     engine_a, engine_b = engines
     crashed = TurnQueue(engine_b)
     crashed._insert(person_key(BOB))
+    crashed._insert(person_key(ALICE))
     pid = crashed._holder.pid  # type: ignore[union-attr]
     crashed.close()
     gone(engine_a, pid)
-    assert tickets(engine_a) == [person_key(BOB)]
+    with engine_a.begin() as connection:  # Bob's was taken two days ago
+        connection.execute(text(
+            "UPDATE turn_tickets SET created_at = created_at - interval '2 days' WHERE person_key = :key"
+        ), {"key": person_key(BOB)})
     alive = TurnQueue(engine_b)
     alive._insert(person_key(ALICE))
-    assert tickets(engine_a) == [person_key(ALICE)]  # Bob's was swept, Alice's kept
+    assert tickets(engine_a) == [person_key(ALICE)] * 2  # Bob's was swept; the recent dead one waits its turn
     alive.close()
 
 
