@@ -25,10 +25,11 @@ import json
 import logging
 import threading
 from collections.abc import AsyncIterator, Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from sqlalchemy import (
     Connection,
@@ -129,10 +130,13 @@ class TurnQueue:
         self._held = 0  # tickets of this process not yet deleted
         self._heartbeat: asyncio.Task[None] | None = None
         self._arrivals: dict[str, _Arrivals] = {}
-        self._guard = threading.Lock()  # the kept-open connection is used from worker threads, one at a time
+        # One thread of its own does the queue's database work, so waiting messages never hold up the
+        # store's threads; the lock also covers `close` from other threads.
+        self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="turn-queue")
+        self._guard = threading.Lock()
         self._keepalive: Connection | None = None
         self._holder: Holder | None = None
-        self._cleanups: set[asyncio.Future[None]] = set()
+        self._cleanups: set[asyncio.Future[None]] = set()  # deletes of tickets taken after a cancel
         if self.enabled:
             event.listen(engine, "engine_disposed", lambda _engine: self.close())
 
@@ -156,7 +160,7 @@ class TurnQueue:
             yield
         finally:
             try:
-                await asyncio.to_thread(self._delete, ticket)  # a cancelled await still lets the thread finish
+                await asyncio.shield(self._in_worker(self._delete, ticket))  # done even if cancelled meanwhile
             finally:
                 self._held -= 1
 
@@ -172,7 +176,7 @@ class TurnQueue:
         arrivals.users += 1
         try:
             async with arrivals.lock:
-                work = asyncio.ensure_future(asyncio.to_thread(self._insert, key))
+                work = self._in_worker(self._insert, key)
                 try:
                     ticket, head = await asyncio.shield(work)
                 except asyncio.CancelledError:
@@ -196,7 +200,7 @@ class TurnQueue:
                 noted = True
                 await on_wait()  # type: ignore[misc]
             await asyncio.sleep(self.poll_s)
-            seen = await asyncio.to_thread(self._head, key)
+            seen = await self._in_worker(self._head, key)
             if seen is None or seen.id > ticket:
                 log.warning("turn ticket %d was dropped as stale while waiting; going ahead", ticket)
                 return
@@ -204,7 +208,7 @@ class TurnQueue:
             if head == ticket or seen.alive:
                 dead_since.clear()
             elif loop.time() - dead_since.setdefault(head, loop.time()) >= self.stale_after_s:
-                await asyncio.to_thread(self._drop_stale, head)
+                await self._in_worker(self._drop_stale, head)
 
     async def _beat(self) -> None:
         """While this process has tickets, keep its connection (and so its tickets) alive."""
@@ -212,14 +216,17 @@ class TurnQueue:
             await asyncio.sleep(self.heartbeat_s)
             if self._held:
                 try:
-                    await asyncio.to_thread(self._on_connection, lambda connection, _: connection.execute(select(1)))
+                    await self._in_worker(self._on_connection, lambda connection, _: connection.execute(select(1)))
                 except DBAPIError:
                     log.warning("the turn queue cannot reach the database", exc_info=True)
+
+    def _in_worker(self, function: Callable[..., T], *args: Any) -> asyncio.Future[T]:
+        return asyncio.get_running_loop().run_in_executor(self._worker, function, *args)
 
     def _delete_once_taken(self, work: asyncio.Future[tuple[int, int | None]]) -> None:
         if work.cancelled() or work.exception() is not None:
             return
-        cleanup = asyncio.ensure_future(asyncio.to_thread(self._delete, work.result()[0]))
+        cleanup = self._in_worker(self._delete, work.result()[0])
         self._cleanups.add(cleanup)
         cleanup.add_done_callback(self._cleanups.discard)
 
@@ -288,7 +295,9 @@ class TurnQueue:
                     if attempt == 2 or not exc.connection_invalidated:
                         raise
                     log.warning("the turn queue's connection was lost; opening another")
-                    self._keepalive = None  # already invalidated; the old holder's tickets move to the new one
+                    with suppress(DBAPIError):
+                        self._keepalive.close()
+                    self._keepalive = None  # the old holder's tickets move to the new one
             raise AssertionError("unreachable")
 
     def _close_keepalive(self) -> None:
