@@ -62,7 +62,8 @@ T = TypeVar("T")
 POLL_S = 0.02  # how often a waiting message looks at the head of the line
 HEARTBEAT_S = 1.0  # how often the kept-open connection is checked while this process has tickets
 STALE_AFTER_S = 5.0  # how long a head ticket's backend must be gone before a waiter drops it
-SWEEP_AGE = timedelta(days=1)  # a dead process's tickets this old go when a queue connects (no turn lasts a day)
+SWEEP_AGE = timedelta(days=1)  # a dead process's tickets this old are swept (no turn lasts a day)
+SWEEP_EVERY_S = 3600.0  # besides at connecting, the heartbeat sweeps this often
 LOCK_CLASS = 0x7475726E  # "turn": the first key of the two-key advisory locks the queue takes
 TICKETS = TurnTicket.__table__
 ACTIVITY = sql_table(
@@ -129,6 +130,7 @@ class TurnQueue:
         self.taken = 0  # tickets taken so far: a message is in line once this counted it
         self._held = 0  # tickets of this process not yet deleted
         self._heartbeat: asyncio.Task[None] | None = None
+        self._swept_at = 0.0  # event loop time of the heartbeat's last sweep
         self._arrivals: dict[str, _Arrivals] = {}
         # One thread of its own does the queue's database work, so waiting messages never hold up the
         # store's threads; the lock also covers `close` from other threads.
@@ -211,14 +213,19 @@ class TurnQueue:
                 await self._in_worker(self._drop_stale, head)
 
     async def _beat(self) -> None:
-        """While this process has tickets, keep its connection (and so its tickets) alive."""
+        """While this process has tickets, keep its connection (and so its tickets) alive; sweep now and then."""
+        loop = asyncio.get_running_loop()
         while self._held:
             await asyncio.sleep(self.heartbeat_s)
-            if self._held:
-                try:
-                    await self._in_worker(self._on_connection, lambda connection, _: connection.execute(select(1)))
-                except DBAPIError:
-                    log.warning("the turn queue cannot reach the database", exc_info=True)
+            if not self._held:
+                break
+            sweep = loop.time() - self._swept_at >= SWEEP_EVERY_S
+            try:
+                await self._in_worker(self._on_connection, _sweep if sweep else _ping)
+            except DBAPIError:
+                log.warning("the turn queue cannot reach the database", exc_info=True)
+            else:
+                self._swept_at = loop.time() if sweep else self._swept_at
 
     def _in_worker(self, function: Callable[..., T], *args: Any) -> asyncio.Future[T]:
         return asyncio.get_running_loop().run_in_executor(self._worker, function, *args)
@@ -308,6 +315,10 @@ class TurnQueue:
         self._keepalive = self._holder = None
 
 
+def _ping(connection: Connection, _holder: Holder) -> None:
+    connection.execute(select(1))
+
+
 def _alive() -> Exists:
     """Whether a ticket's backend still runs (start time compared where the role may see it)."""
     return (
@@ -323,7 +334,7 @@ def _open_keepalive(engine: Engine, previous: Holder | None) -> tuple[Connection
     """A connection to hold open (in autocommit: never idle in a transaction) and its backend.
 
     Tickets stamped with `previous` (this queue's backend before its connection was lost) are stamped anew,
-    and old tickets whose backend is gone are swept (a person who never writes again would otherwise keep them).
+    and old tickets whose backend is gone are swept.
     """
     connection = engine.connect().execution_options(isolation_level="AUTOCOMMIT")
     try:
@@ -336,12 +347,17 @@ def _open_keepalive(engine: Engine, previous: Holder | None) -> tuple[Connection
                 .where(TICKETS.c.holder_pid == previous.pid, TICKETS.c.holder_started == previous.started)
                 .values(holder_pid=pid, holder_started=started)
             )
-        swept = connection.execute(
-            delete(TICKETS).where(~_alive(), TICKETS.c.created_at < utcnow() - SWEEP_AGE)
-        ).rowcount
+        _sweep(connection)
     except BaseException:
         connection.close()
         raise
+    return connection, Holder(pid, started)
+
+
+def _sweep(connection: Connection, _holder: Holder | None = None) -> None:
+    """Delete old tickets whose backend is gone: a person who never writes again would otherwise keep them."""
+    swept = connection.execute(
+        delete(TICKETS).where(~_alive(), TICKETS.c.created_at < utcnow() - SWEEP_AGE)
+    ).rowcount
     if swept:
         log.info("dropped %d turn tickets of processes that are gone", swept)
-    return connection, Holder(pid, started)

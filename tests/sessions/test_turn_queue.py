@@ -12,7 +12,7 @@ from collections.abc import Iterator
 import pytest
 from sqlalchemy import Engine, text
 
-from bot.sessions import migrate
+from bot.sessions import migrate, turn_queue
 from bot.sessions.database import make_engine
 from bot.sessions.turn_queue import TurnQueue, person_key
 
@@ -200,22 +200,45 @@ def test_a_queue_that_loses_its_connection_reconnects_and_keeps_its_tickets(engi
     run(main())
 
 
-def test_old_tickets_of_dead_processes_are_swept_when_a_queue_connects(engines):
-    engine_a, engine_b = engines
-    crashed = TurnQueue(engine_b)
-    crashed._insert(person_key(BOB))
-    crashed._insert(person_key(ALICE))
+def dead_ticket(engine: Engine, who, *, days_old: float) -> None:
+    """A ticket left by a process that died, taken `days_old` days ago."""
+    crashed = TurnQueue(engine)
+    crashed._insert(person_key(who))
     pid = crashed._holder.pid  # type: ignore[union-attr]
     crashed.close()
-    gone(engine_a, pid)
-    with engine_a.begin() as connection:  # Bob's was taken two days ago
+    gone(engine, pid)
+    with engine.begin() as connection:
         connection.execute(text(
-            "UPDATE turn_tickets SET created_at = created_at - interval '2 days' WHERE person_key = :key"
-        ), {"key": person_key(BOB)})
+            "UPDATE turn_tickets SET created_at = created_at - make_interval(secs => :s) WHERE person_key = :key"
+        ), {"key": person_key(who), "s": days_old * 86400})
+
+
+def test_old_tickets_of_dead_processes_are_swept_when_a_queue_connects(engines):
+    engine_a, engine_b = engines
+    dead_ticket(engine_b, ALICE, days_old=0)
+    dead_ticket(engine_b, BOB, days_old=2)
+    assert tickets(engine_a) == [person_key(ALICE), person_key(BOB)]
     alive = TurnQueue(engine_b)
     alive._insert(person_key(ALICE))
     assert tickets(engine_a) == [person_key(ALICE)] * 2  # Bob's was swept; the recent dead one waits its turn
     alive.close()
+
+
+def test_the_heartbeat_sweeps_now_and_then(engines, monkeypatch):
+    engine_a, engine_b = engines
+    a = TurnQueue(engine_a, heartbeat_s=0.02)
+
+    async def main() -> None:
+        line = Line()
+        held = await line.sent(a, "1", held=True)  # connected (and swept) before the old ticket is left
+        dead_ticket(engine_b, BOB, days_old=2)
+        monkeypatch.setattr(turn_queue, "SWEEP_EVERY_S", 0.0)
+        while person_key(BOB) in tickets(engine_a):
+            await asyncio.sleep(0.01)
+        line.gates["1"].set()
+        await held
+
+    run(main())
 
 
 def test_a_cancelled_message_leaves_no_ticket(engines):
