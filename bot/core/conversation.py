@@ -1,8 +1,9 @@
 """The platform-independent bot: events in, replies out (see `Conversation.handle`).
 
 Each event runs in the person's turn (`Turns`): their messages are handled in order, other people's at the
-same time. State lives in the session store only (nothing in memory survives a message), so a restart loses
-nothing and a button pressed on an old message is checked against the session's id and version.
+same time; processes sharing a PostgreSQL database keep that order between them too (`TurnQueue`). State
+lives in the session store only (nothing in memory survives a message), so a restart loses nothing and a
+button pressed on an old message is checked against the session's id and version.
 
 Buttons on an outdated picture (the session moved on since it was sent) do nothing and say so: acting on
 the latest picture instead would surprise someone scrolling back through the chat.
@@ -57,6 +58,7 @@ from bot.sessions import (
     SessionUnit,
 )
 from bot.sessions import config as session_config
+from bot.sessions.turn_queue import TurnQueue
 from bot.sessions.usage import UsageStore
 from engine.errors import (
     Cancelled,
@@ -116,6 +118,7 @@ class Conversation:
         self._generator = generator
         self._retention = retention
         self.turns = Turns(long_wait_s)
+        self.queue = TurnQueue(store.engine, long_wait_s=long_wait_s)  # across processes; nothing on SQLite
         self.face_files = False
         self._slow_choices: dict[Person, PendingSlowEdit] = {}  # asked before a long optimization
         self.stoppable = Stoppable()
@@ -135,7 +138,10 @@ class Conversation:
         with i18n.speaking(reply_language(event)), self.metrics.handled(event) as answered:
             if isinstance(event, TextEvent) and isinstance(dialog.parse(event.text), dialog.Cancel):
                 return answered(await self.cancel(event.person))  # before the person's turn: it ends the running one
-            async with self.turns.turn(event.person, lambda: say(wording.waiting())) as slot:
+            async with (  # the line across processes first: a message's place is taken on arrival
+                self.queue.turn(event.person, lambda: say(wording.waiting())),
+                self.turns.turn(event.person, lambda: say(wording.waiting())) as slot,
+            ):
                 try:
                     return answered(await self._dispatch(event, say, slot))
                 except Exception as exc:  # the last line of defence: one message fails, the bot goes on

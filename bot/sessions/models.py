@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 from typing import Any, ClassVar
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     CheckConstraint,
     DateTime,
@@ -178,3 +179,22 @@ class UsageRecord(Base):
         Index("ix_usage_person_kind_at", "platform", "user_id", "kind", "at"),
         Index("ix_usage_at", "at"),
     )
+
+
+class TurnTicket(Base):
+    """One message of a person, waiting for or holding that person's turn, when bot processes share PostgreSQL.
+
+    The lowest id of a person runs; the others wait (see `bot.sessions.turn_queue`). The holder is the database
+    backend of the owning process's kept-open connection (pid and start time, as pg_stat_activity shows it), so
+    a ticket whose process died can be recognised and dropped.
+    """
+
+    __tablename__ = "turn_tickets"
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer(), "sqlite"), primary_key=True)
+    person_key: Mapped[str] = mapped_column(Text)
+    holder_pid: Mapped[int] = mapped_column(Integer)
+    holder_started: Mapped[datetime] = mapped_column(UTCDateTime())
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    __table_args__ = (Index("ix_turn_tickets_person_key_id", "person_key", "id"),)

@@ -12,6 +12,7 @@ import httpx
 import pytest
 from PIL import Image
 from skimage import data
+from sqlalchemy import create_engine
 from telegram.ext import AIORateLimiter
 
 from bot.adapters.retry import Retry
@@ -303,7 +304,8 @@ def test_settings_from_the_environment(monkeypatch):
     settings = TelegramSettings.from_env()
     assert settings.base_url == "http://127.0.0.1:8081/bot" and settings.base_file_url is None
     assert settings.download_limit == 2000 * 2**20 and settings.webhook_url is None
-    bot = TelegramBot(Conversation(None, None), settings)  # building touches no network
+    store = SessionStore(create_engine("sqlite://"))  # an unused in-memory database
+    bot = TelegramBot(Conversation(None, store), settings)  # building touches no network
     assert bot.application.bot.base_url == f"http://127.0.0.1:8081/bot{TOKEN}"
 
 

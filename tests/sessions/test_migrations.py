@@ -110,12 +110,36 @@ def test_0003_adds_usage_and_accounts_and_takes_them_away_again(empty_database: 
     engine = make_engine(empty_database)
     try:
         migrate.upgrade(engine, "0002_photos")
-        migrate.upgrade(engine)
+        migrate.upgrade(engine, "0003_usage")
         assert migrate.current_revision(engine) == "0003_usage"
         assert {"usage", "accounts"} <= set(inspect(engine).get_table_names())
-        migrate.check(engine)
         migrate.downgrade(engine, "0002_photos")
         assert {"usage", "accounts"} & set(inspect(engine).get_table_names()) == set()
+    finally:
+        engine.dispose()
+
+
+def test_0004_adds_turn_tickets_and_takes_them_away_again(empty_database: str) -> None:
+    engine = make_engine(empty_database)
+    try:
+        migrate.upgrade(engine, "0003_usage")
+        migrate.upgrade(engine)
+        assert migrate.current_revision(engine) == "0004_turn_tickets"
+        assert "turn_tickets" in inspect(engine).get_table_names()
+        assert [ix["column_names"] for ix in inspect(engine).get_indexes("turn_tickets")] == [["person_key", "id"]]
+        migrate.check(engine)
+        with engine.begin() as connection:  # ids keep growing: the queue's order is theirs
+            ids = [
+                connection.execute(text(
+                    "INSERT INTO turn_tickets (person_key, holder_pid, holder_started, created_at)"
+                    " VALUES ('k', 1, CURRENT_TIMESTAMP, CURRENT_TIMESTAMP) RETURNING id"
+                )).scalar_one()
+                for _ in range(3)
+            ]
+        assert ids == sorted(ids) and len(set(ids)) == 3
+        migrate.downgrade(engine, "0003_usage")
+        assert "turn_tickets" not in inspect(engine).get_table_names()
+        assert {"usage", "accounts"} <= set(inspect(engine).get_table_names())
     finally:
         engine.dispose()
 

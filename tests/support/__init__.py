@@ -1,0 +1,1 @@
+"""Pieces tests run in processes of their own."""
