@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from tests.support.engine_server import engine_server  # noqa: F401 - a fixture for every folder
+
 
 @pytest.fixture(autouse=True)
 def no_personal_config(monkeypatch, tmp_path_factory):

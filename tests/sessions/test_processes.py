@@ -40,11 +40,11 @@ SCRIPT = [
 class BotProcess:
     """`tests.support.bot_process` in a child process; its output lines arrive on a queue."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, engine: str | None = None, **env: str) -> None:
         self.child = subprocess.Popen(
-            [sys.executable, "-m", "tests.support.bot_process", url],
+            [sys.executable, "-m", "tests.support.bot_process", url, *(["--engine", engine] if engine else [])],
             cwd=ROOT,
-            env={**os.environ, "PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": "1"},  # two of them share the cores
+            env={**os.environ, "PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": "1", **env},  # two share the cores
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             text=True,
@@ -121,9 +121,28 @@ def _caption(reply) -> str:
 
 
 def test_one_persons_messages_alternating_between_two_processes_stay_in_order(database, tmp_path):
+    answers = alternate({"a": BotProcess(database), "b": BotProcess(database)}, tmp_path)
+    assert_in_order(database)
+    expected = one_process_captions(tmp_path)
+    got = [[reply.get("caption", reply.get("text")) for reply in answers[number]] for number in range(len(SCRIPT))]
+    assert got == expected
+
+
+def test_two_bot_processes_on_one_remote_engine_keep_one_persons_order(engine_server, database, tmp_path):
+    """The same, with both processes drawing through one Ray Serve engine (thin bots, as deployed)."""
+    env = {"STYLECLIP_ENGINE_URL": engine_server.url, "STYLECLIP_ENGINE_TOKEN": engine_server.token}
+    bots = {side: BotProcess(database, "tests.support.bot_process:remote_engine", **env) for side in ("a", "b")}
+    answers = alternate(bots, tmp_path)
+    assert_in_order(database)
+    captions = [answers[number][0].get("caption") for number in range(len(SCRIPT))]
+    assert all(captions), answers  # every message answered with a picture, none with an error
+    assert "global direction" in captions[1] and captions[5].startswith("Undone: add glasses")
+
+
+def alternate(bots: dict[str, BotProcess], tmp_path: Path) -> dict[int, list[dict[str, str]]]:
+    """Send SCRIPT to the bot processes, each message once the one before is in line; their answers by number."""
     photo = tmp_path / "astronaut.jpg"
     photo.write_bytes(astronaut())
-    bots = {"a": BotProcess(database), "b": BotProcess(database)}
     try:
         for bot in bots.values():
             assert bot.next() == {"ready": True}
@@ -138,6 +157,11 @@ def test_one_persons_messages_alternating_between_two_processes_stay_in_order(da
 
     answers = {line["id"]: line["replies"] for line in lines}
     assert len(lines) == len(SCRIPT) and sorted(answers) == list(range(len(SCRIPT)))  # one answer each
+    return answers
+
+
+def assert_in_order(database: str) -> None:
+    """The session holds SCRIPT's edits in the order sent: "more" met "remove makeup", "undo" took the glasses."""
     store = SessionStore.open(database, upgrade=False)
     try:
         edits = store.history(ALICE).edits
@@ -150,9 +174,6 @@ def test_one_persons_messages_alternating_between_two_processes_stay_in_order(da
         ("add glasses", False),
     ]
     assert [edit.scale > 1 for edit in edits] == [False, True, False]  # "more" met "remove makeup"
-    expected = one_process_captions(tmp_path)
-    got = [[reply.get("caption", reply.get("text")) for reply in answers[number]] for number in range(len(SCRIPT))]
-    assert got == expected
 
 
 def test_a_message_waiting_in_a_busy_process_keeps_its_place_ahead_of_a_later_one_elsewhere(database):

@@ -11,8 +11,8 @@ holds its place in the person's line (its turn ticket taken; on SQLite, once ans
 {"id": 1, "replies": [{"caption": ...} or {"text": ...}, ...]}. End of input: the process finishes what it
 has and exits.
 
-The engine comes from a function (`--engine`), by default small demo models; another function can hand a
-remote engine instead.
+The engine comes from a function (`--engine`): by default small demo models in the process; `remote_engine`
+is the engine at $STYLECLIP_ENGINE_URL (`styleclip-bot serve`), shared by every process.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ import argparse
 import asyncio
 import importlib
 import json
+import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -28,17 +29,24 @@ from typing import Any
 
 from bot.core import Conversation, Event, ImageReply, PhotoEvent, Reply, TextEvent
 from bot.sessions import Person, SessionStore
-from engine.service import Engine
+from engine.interface import EngineAPI
 
 
-def demo_engine() -> Engine:
+def demo_engine() -> EngineAPI:
     """The tests' demo models (seeded: every process builds the same), at 128 px with short optimizations."""
     from tests.core.helpers import new_engine
 
     return new_engine()
 
 
-def engine_factory(spec: str) -> Callable[[], Engine]:
+def remote_engine() -> EngineAPI:
+    """The engine at $STYLECLIP_ENGINE_URL, with $STYLECLIP_ENGINE_TOKEN."""
+    from bot.remote import RemoteEngine
+
+    return RemoteEngine(os.environ["STYLECLIP_ENGINE_URL"])
+
+
+def engine_factory(spec: str) -> Callable[[], EngineAPI]:
     """`module:function` to the function that makes the engine."""
     module, _, name = spec.partition(":")
     return getattr(importlib.import_module(module), name)
@@ -79,11 +87,11 @@ async def serve(conversation: Conversation) -> None:
     await asyncio.gather(*running)
 
 
-async def main(url: str, make_engine: Callable[[], Engine]) -> None:
+async def main(url: str, make_engine: Callable[[], EngineAPI]) -> None:
     store = SessionStore.open(url)
     engine = make_engine()
     try:
-        await engine.start()
+        await engine.generator_name()  # the models are loaded (here, or in the remote engine)
         emit({"ready": True})
         await serve(Conversation(engine, store))
     finally:

@@ -1,4 +1,5 @@
-"""One local Ray with the engine deployed on demo models, shared by the tests of this folder.
+"""One local Ray with the engine deployed on demo models, shared by every test that asks for `engine_server`
+(tests/conftest.py makes the fixture visible everywhere).
 
 Starting Ray and a replica takes 20-40 s on two cores, so it happens once per test session, and only when a
 test asks for `engine_server`. Ray is an optional extra (`[serve]`): without it these tests are skipped.
