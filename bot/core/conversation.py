@@ -58,6 +58,7 @@ from bot.sessions import (
     SessionUnit,
 )
 from bot.sessions import config as session_config
+from bot.sessions.stop_signal import StopSignals
 from bot.sessions.turn_queue import TurnQueue
 from bot.sessions.usage import UsageStore
 from engine.errors import (
@@ -122,6 +123,7 @@ class Conversation:
         self.face_files = False
         self._slow_choices: dict[Person, PendingSlowEdit] = {}  # asked before a long optimization
         self.stoppable = Stoppable()
+        self.stop_signals = StopSignals(self.queue, self.stoppable.stop)  # stops across processes; not on SQLite
         self.limits = Limits(fair_use, UsageStore(store.engine) if fair_use is not None else None)
         self.metrics = metrics if metrics is not None else BotMetrics()
 
@@ -138,6 +140,7 @@ class Conversation:
         with i18n.speaking(reply_language(event)), self.metrics.handled(event) as answered:
             if isinstance(event, TextEvent) and isinstance(dialog.parse(event.text), dialog.Cancel):
                 return answered(await self.cancel(event.person))  # before the person's turn: it ends the running one
+            await self.stop_signals.listen()  # a "stop" sent to another process reaches this one's work
             async with (  # the line across processes first: a message's place is taken on arrival
                 self.queue.turn(event.person, lambda: say(wording.waiting())),
                 self.turns.turn(event.person, lambda: say(wording.waiting())) as slot,
@@ -150,6 +153,9 @@ class Conversation:
     async def cancel(self, person: Person) -> list[Reply]:
         """Stop the person's running optimization now (not in their turn); the session stays as it was.
 
+        Processes sharing a PostgreSQL database: when nothing of the person runs here, the process holding
+        their turn is asked to stop it (`StopSignals`).
+
         Returns:
             nothing when something was stopped (the stopped message answers "Stopped"); when a long
             optimization was only offered, that it is not started; else a note saying there was nothing to stop.
@@ -158,6 +164,8 @@ class Conversation:
             return []
         if self._slow_choices.pop(person, None) is not None:  # the answer to "start it, or...?"
             return [TextReply(i18n._(wording.SLOW_CANCELLED))]
+        if await self.stop_signals.ask(person):
+            return []
         return [TextReply(i18n._(wording.NOTHING_TO_STOP))]
 
     def stoppable_now(self, person: Person) -> bool:

@@ -166,6 +166,17 @@ class TurnQueue:
             finally:
                 self._held -= 1
 
+    @property
+    def backend(self) -> Holder | None:
+        """This process's backend, which its tickets name; None until the queue first connects."""
+        return self._holder
+
+    async def head_holder(self, who: Person) -> Holder | None:
+        """The running backend that holds the person's head ticket (their current turn); None: nobody's."""
+        if not self.enabled:
+            return None
+        return await self._in_worker(self._head_holder, person_key(who))
+
     def close(self) -> None:
         """Close the kept-open connection (its tickets then read as stale); the next turn opens another."""
         with self._guard:
@@ -270,6 +281,17 @@ class TurnQueue:
                 .limit(1)
             ).first()
         )
+
+    def _head_holder(self, key: str) -> Holder | None:
+        row = self._on_connection(
+            lambda connection, _: connection.execute(
+                select(TICKETS.c.holder_pid, TICKETS.c.holder_started, _alive().label("alive"))
+                .where(TICKETS.c.person_key == key)
+                .order_by(TICKETS.c.id)
+                .limit(1)
+            ).first()
+        )
+        return Holder(row.holder_pid, row.holder_started) if row is not None and row.alive else None
 
     def _drop_stale(self, ticket: int) -> None:
         """Delete `ticket` unless its backend runs again (its process has stamped it anew meanwhile)."""
