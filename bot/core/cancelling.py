@@ -4,6 +4,7 @@ A person's messages take turns (`Turns`), so a "stop" queued behind an optimizat
 the optimization is over. The core therefore reads a cancel before taking the turn, and cancels the engine
 call the person's running message is waiting on. The engine stops the optimization at its next step and frees
 its lane; the message that was waiting gets `Cancelled`, so nothing of it reaches the session store.
+A stop that reached another process sharing the PostgreSQL database is passed on (`bot.sessions.stop_signal`).
 """
 
 from __future__ import annotations
