@@ -14,6 +14,8 @@ from bot.core import Conversation, TextEvent, TextReply, wording
 from bot.core.cancelling import Stoppable
 from bot.sessions import SessionStore, migrate
 from bot.sessions.database import make_engine
+from bot.sessions.stop_signal import StopSignals
+from bot.sessions.turn_queue import TurnQueue
 from engine.editing import OptimizationSettings
 from engine.service import Engine, EngineConfig
 from tests.core.helpers import ALICE, BOB, GENERATOR, astronaut_latent, new_engine, shared_models
@@ -24,20 +26,26 @@ WAIT_S = 30
 
 
 @pytest.fixture
-def stores(request: pytest.FixtureRequest, tmp_path) -> Iterator[list[SessionStore]]:
-    """Two stores (two engines, two pools) on one fresh PostgreSQL database, Alice's and Bob's sessions in it."""
+def database(request: pytest.FixtureRequest, tmp_path) -> Iterator[str]:
+    """A fresh PostgreSQL database, migrated."""
     with fresh_database("postgresql", request, tmp_path) as url:
         engine = make_engine(url)
         migrate.upgrade(engine)
         engine.dispose()
-        stores = [SessionStore.open(url, upgrade=False) for _ in range(2)]
-        for who in (ALICE, BOB):
-            stores[0].start(who, astronaut_latent(), GENERATOR)
-        try:
-            yield stores
-        finally:
-            for store in stores:
-                store.close()
+        yield url
+
+
+@pytest.fixture
+def stores(database: str) -> Iterator[list[SessionStore]]:
+    """Two stores (two engines, two pools) on one PostgreSQL database, Alice's and Bob's sessions in it."""
+    stores = [SessionStore.open(database, upgrade=False) for _ in range(2)]
+    for who in (ALICE, BOB):
+        stores[0].start(who, astronaut_latent(), GENERATOR)
+    try:
+        yield stores
+    finally:
+        for store in stores:
+            store.close()
 
 
 @pytest.fixture
@@ -68,13 +76,8 @@ def test_stop_sent_to_another_process_stops_the_optimization_where_it_runs(store
             running = asyncio.create_task(a.handle(TextEvent(ALICE, "make him smile"), status))
             await asyncio.wait_for(started.wait(), WAIT_S)
             refused = await a.handle(TextEvent(BOB, "make him smile"))  # the lane is full: the control
-            asked = time.perf_counter()
             stop = await asyncio.wait_for(b.handle(TextEvent(ALICE, "stop")), WAIT_S)
-            answered = time.perf_counter()
             stopped = await asyncio.wait_for(running, WAIT_S)
-            ended = time.perf_counter()
-            print(f"stop across processes: B answered after {answered - asked:.3f} s, "
-                  f"A's message ended after {ended - asked:.3f} s")
             monkeypatch.setattr(optimizing.editor, "settings", OptimizationSettings(steps=2))
             bob = await asyncio.wait_for(a.handle(TextEvent(BOB, "make him smile")), WAIT_S)  # the lane is free
             nothing = await b.handle(TextEvent(ALICE, "/cancel"))
@@ -132,3 +135,39 @@ def test_stop_at_another_process_with_nothing_to_stop_says_so(stores, monkeypatc
     assert idle == [TextReply(wording.NOTHING_TO_STOP)]
     assert busy == [TextReply(wording.NOTHING_TO_STOP)]  # A was asked and had nothing to stop
     assert shown[0].caption  # the history was shown, not stopped
+
+
+def test_an_ask_reaches_only_the_process_holding_the_turn_and_an_unanswered_one_times_out(database):
+    """A holds Alice's turn, D Bob's without listening, C listens and holds nothing: B's asks go to A only."""
+    engines = {side: make_engine(database) for side in "abcd"}
+    queues = {side: TurnQueue(engine) for side, engine in engines.items()}
+    stopped: dict[str, list] = {side: [] for side in "abc"}
+
+    def signals(side: str) -> StopSignals:
+        async def stop(who) -> bool:
+            stopped[side].append(who)
+            return True
+
+        return StopSignals(queues[side], stop, reply_timeout_s=0.3)
+
+    async def main():
+        a, b, c = (signals(side) for side in "abc")
+        await a.listen()
+        await c.listen()
+        async with queues["a"].turn(ALICE), queues["d"].turn(BOB):
+            alice = await asyncio.wait_for(b.ask(ALICE), WAIT_S)
+            waited = time.perf_counter()
+            bob = await asyncio.wait_for(b.ask(BOB), WAIT_S)  # D holds Bob's turn but does not listen
+            waited = time.perf_counter() - waited
+            own = await a.ask(ALICE)  # A's own turn: its local stop is the one to use
+        nobody = await b.ask(ALICE)  # the turn is over
+        return alice, bob, waited, own, nobody
+
+    try:
+        alice, bob, waited, own, nobody = asyncio.run(main())
+    finally:
+        for engine in engines.values():
+            engine.dispose()
+    assert (alice, bob, own, nobody) == (True, False, False, False)
+    assert stopped == {"a": [ALICE], "b": [], "c": []}
+    assert 0.3 <= waited < 2
