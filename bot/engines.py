@@ -35,7 +35,7 @@ async def prepare(engine: EngineAPI, *, demo: bool, offline: bool | None, say: C
     """
     if isinstance(engine, RemoteEngine):
         try:
-            name = await engine.ready()
+            name = await engine.generator_name()
         except ModelsNotReady as exc:
             say(f"Engine at {engine.url}: loading its models ({exc.stage}, {exc.percent:.0f} %).")
         except (EngineUnavailable, ModelsMissing) as exc:

@@ -56,22 +56,11 @@ class RemoteEngine:
         self._generator: str | None = None
 
     async def generator_name(self) -> str:
+        """The generator's name once the engine has its models (`ModelsNotReady` before, with its progress)."""
         if self._generator is None:
             answer = await self._request("GET", "/ready")
             self._generator = str(answer.json()["generator"])
         return self._generator
-
-    async def ready(self) -> str:
-        """The generator's name once the engine has its models (`ModelsNotReady` before, with its progress)."""
-        return await self.generator_name()
-
-    async def alive(self) -> bool:
-        """Whether the engine answers at all (`GET /health`)."""
-        try:
-            await self._request("GET", "/health")
-        except EngineUnavailable:
-            return False
-        return True
 
     async def invert(self, photo: bytes, caller: Hashable) -> Inverted:
         answer = await self._request("POST", "/invert", {"caller": str(caller), "photo": wire.b64(photo)})
