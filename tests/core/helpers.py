@@ -28,6 +28,14 @@ def shared_models() -> ModelSet:
     return models
 
 
+def optimizing_models(monkeypatch) -> ModelSet:
+    """The shared models with every edit an optimization (no direction tables), for as long as a test lets it."""
+    models = shared_models()
+    monkeypatch.setattr(models.editor.router, "tables", None)
+    monkeypatch.setattr(models.editor, "settings", OptimizationSettings(steps=100_000))
+    return models
+
+
 def new_engine() -> Engine:
     """An engine over the shared models; make one per event loop (its queues belong to the loop)."""
     # ask_above_s: optimizations start at once whatever the machine's speed (test_slow_choice turns asking on)

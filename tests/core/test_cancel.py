@@ -11,7 +11,7 @@ from bot import dialog
 from bot.core import Conversation, TextEvent, TextReply, wording
 from engine.editing import OptimizationSettings
 from engine.service import Engine, EngineConfig
-from tests.core.helpers import ALICE, BOB, open_store, seed_session, shared_models
+from tests.core.helpers import ALICE, BOB, open_store, optimizing_models, seed_session
 
 
 @pytest.mark.parametrize("text", ["stop", "Stop!", "cancel", "/cancel", "/cancel@SomeBot", "/stop", "取消", "abort"])
@@ -44,11 +44,7 @@ def store(tmp_path):
 
 @pytest.fixture
 def optimizing(monkeypatch):
-    """Every edit optimizes (no direction tables), for as long as the test lets it."""
-    models = shared_models()
-    monkeypatch.setattr(models.editor.router, "tables", None)
-    monkeypatch.setattr(models.editor, "settings", OptimizationSettings(steps=100_000))
-    return models
+    return optimizing_models(monkeypatch)
 
 
 def test_stop_during_an_optimization_leaves_the_session_and_frees_the_lane(store, optimizing, monkeypatch):

@@ -18,7 +18,7 @@ from bot.sessions.stop_signal import StopSignals
 from bot.sessions.turn_queue import TurnQueue
 from engine.editing import OptimizationSettings
 from engine.service import Engine, EngineConfig
-from tests.core.helpers import ALICE, BOB, GENERATOR, astronaut_latent, new_engine, shared_models
+from tests.core.helpers import ALICE, BOB, GENERATOR, astronaut_latent, new_engine, optimizing_models
 
 from .conftest import fresh_database
 
@@ -50,11 +50,7 @@ def stores(database: str) -> Iterator[list[SessionStore]]:
 
 @pytest.fixture
 def optimizing(monkeypatch):
-    """Every edit optimizes (no direction tables), for as long as the test lets it."""
-    models = shared_models()
-    monkeypatch.setattr(models.editor.router, "tables", None)
-    monkeypatch.setattr(models.editor, "settings", OptimizationSettings(steps=100_000))
-    return models
+    return optimizing_models(monkeypatch)
 
 
 def test_stop_sent_to_another_process_stops_the_optimization_where_it_runs(stores, optimizing, monkeypatch):
