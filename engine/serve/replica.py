@@ -18,6 +18,7 @@ token's SHA-256. A client that goes away cancels its request: an optimization st
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import hmac
 import json
@@ -102,11 +103,10 @@ class EngineReplica:
             return _error_response(exc, 413)
         except ValueError as exc:
             return _error_response(exc, 400)
-        self.metrics.in_flight.inc()
-        try:
+        if path == "/edit":  # streamed: counted in flight while its lines are being sent
             return await handler(body)
-        finally:
-            self.metrics.in_flight.dec()
+        with self.metrics.in_flight.track_inprogress():
+            return await handler(body)
 
     def _authorized(self, request: Request) -> bool:
         if self._token_sha256 is None:
@@ -186,6 +186,12 @@ class EngineReplica:
     async def _edit_lines(self, body: dict[str, Any]) -> AsyncIterator[bytes]:
         """Progress lines while the edit runs, then its result or its error. Ray cancels this generator when
         the client goes away; the edit is cancelled with it."""
+        with self.metrics.in_flight.track_inprogress():
+            async with contextlib.aclosing(self._edit_answers(body)) as answers:  # closed with this one
+                async for line in answers:
+                    yield line
+
+    async def _edit_answers(self, body: dict[str, Any]) -> AsyncIterator[bytes]:
         start = time.monotonic()
         updates: asyncio.Queue = asyncio.Queue()
         try:

@@ -94,6 +94,7 @@ def test_metrics_count_requests_by_endpoint_and_outcome(engine_server):
     assert 'styleclip_engine_requests_total{endpoint="render",outcome="ok"' in text
     assert "styleclip_engine_render_batch_size_bucket" in text
     assert 'styleclip_engine_latency_seconds_count{method="mapper"' in text
+    assert re.search(r'styleclip_engine_in_flight\{replica="[^"]+"\} 0\.0', text)  # streamed edits counted out too
 
 
 def test_cancelling_the_call_stops_the_optimization_on_the_engine(engine_server):
