@@ -193,6 +193,9 @@ class Conversation:
             if choice == "cancel":
                 return [TextReply(i18n._(wording.SLOW_CANCELLED))]
             method = "optimization" if choice == "start" else "global_direction"
+            if pending.message:
+                methods = {**dict(pending.chosen), pending.index: method}
+                return await self._several(person, pending.message, status, slot, methods=methods)
             return await self._edit(person, pending.edit, status, slot, method=method)
         if self.limits.is_admin(person) and (command := parse_admin(text, person.platform)):
             return await run_admin(command, self.limits, (len(self.turns), self.stoppable.count()))
@@ -306,19 +309,15 @@ class Conversation:
         current = await self._current(person)
         instruction = Instruction(edit.target, edit.neutral, edit.strength)
         relay = _ProgressRelay(status, slot)
-        await self.limits.take(person, "edit")
-        refused = await self.limits.optimization_refused(person)
         try:
             result = await self.stoppable.run(
-                person, self._edit_within_limits(_latent_state(current), instruction, person, relay, refused, method)
+                person, self._part_editor(person, relay)(_latent_state(current), instruction, method)
             )
         except SlowEdit as slow:
             self._slow_choices[person] = PendingSlowEdit(edit, slow.estimated_s)
             return [TextReply(wording.slow_choice(edit.text, slow.estimated_s))]
         finally:
             await relay.flush()
-        if result.method == "optimization":
-            await self.limits.optimized(person)
         new = NewEdit(
             text=edit.text,
             instruction=_dump_instruction(instruction),
@@ -330,6 +329,21 @@ class Conversation:
         )
         summary, image = await self._change(person, lambda unit: unit.append(new), current.revision)
         return [_result(image, wording.edited(edit.text, result) + await self._identity_line(person, image), summary)]
+
+    def _part_editor(self, person: Person, relay: _ProgressRelay) -> several.EditPart:
+        """One edit as a message makes it, alone or as a part of several: counted against fair use, made with the
+        quick methods only once the day's optimizations are used up, a long optimization asked about first
+        (`SlowEdit`, when the method is "auto"), and counted once it ran."""
+
+        async def edit_part(state: LatentState, instruction: Instruction, method: MethodChoice) -> EditResult:
+            await self.limits.take(person, "edit")
+            refused = await self.limits.optimization_refused(person)
+            result = await self._edit_within_limits(state, instruction, person, relay, refused, method)
+            if result.method == "optimization":
+                await self.limits.optimized(person)
+            return result
+
+        return edit_part
 
     async def _edit_within_limits(
         self, state: LatentState, instruction: Instruction, person: Person, relay: _ProgressRelay,
@@ -346,13 +360,24 @@ class Conversation:
         raise refused
 
     async def _several(
-        self, person: Person, edits: tuple[dialog.Edit, ...], status: Status, slot: Turn
+        self, person: Person, edits: tuple[dialog.Edit, ...], status: Status, slot: Turn,
+        *, methods: dict[int, MethodChoice] | None = None,
     ) -> list[Reply]:
-        """Several edits from one message: each its own step (undo removes the last), one picture."""
+        """Several edits from one message: each its own step (undo removes the last), one picture. Each part is made
+        as a single edit would be (`_part_editor`); a part that needs a long optimization is asked about first,
+        and the answer makes the whole message."""
         current = await self._current(person)
         relay = _ProgressRelay(status, slot)
+        methods = methods or {}
         try:
-            parts = await several.edit_in_turn(self.engine, person, _latent_state(current), edits, relay)
+            parts = await self.stoppable.run(
+                person, several.edit_in_turn(self._part_editor(person, relay), _latent_state(current), edits, methods)
+            )
+        except several.SlowPart as slow:
+            pending = PendingSlowEdit(edits[slow.index], slow.slow.estimated_s, edits, slow.index,
+                                      tuple(methods.items()))
+            self._slow_choices[person] = pending
+            return [TextReply(wording.slow_choice(pending.edit.text, pending.estimated_s))]
         finally:
             await relay.flush()
 

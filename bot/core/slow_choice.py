@@ -38,7 +38,13 @@ def parse_choice(text: str) -> Choice | None:
 
 @dataclass(frozen=True)
 class PendingSlowEdit:
-    """An edit waiting for the person's choice, as they first sent it, and how long it was expected to take."""
+    """An edit waiting for the person's choice, as they first sent it, and how long it was expected to take.
+
+    For a message of several edits, `message` holds them all and `edit` is `message[index]`, the slow one: the
+    choice applies to it (with the ones made earlier, `chosen`) and the whole message is made once it is answered."""
 
     edit: dialog.Edit
     estimated_s: float
+    message: tuple[dialog.Edit, ...] = ()
+    index: int = 0
+    chosen: tuple[tuple[int, str], ...] = ()  # (part index, method) answered before, for a message of several

@@ -2,14 +2,27 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
+from dataclasses import replace
 
 import numpy as np
 import pytest
 
-from bot.core import ImageReply
+from bot.core import Conversation, ImageReply, TextEvent, TextReply, wording
 from bot.core.conversation import _latent_state
-from tests.core.helpers import ALICE, open_store, pixels, run_chat, say, seed_session
+from bot.core.limits import FairUse
+from engine.service import Engine, EngineConfig
+from tests.core.helpers import (
+    ALICE,
+    open_store,
+    optimizing_models,
+    pixels,
+    run_chat,
+    say,
+    seed_session,
+    shared_models,
+)
 
 
 @pytest.fixture
@@ -74,3 +87,67 @@ def test_chinese_parts_and_a_phrase_that_stays_one_edit(store):
         assert len(store.history(ALICE).edits) == 3
 
     run_chat(store, script)
+
+
+# Each part goes through the same door as a single edit: fair use, the question before a long optimization,
+# and "stop".
+
+
+def test_each_part_counts_against_the_hourly_edits_and_a_refused_part_stores_nothing(store):
+    seed_session(store, ALICE)
+
+    async def script(chat):
+        return await say(chat, "smile and add glasses and purple hair")
+
+    refused = only(run_chat(store, script, fair_use=FairUse(edits_per_hour=2)))
+    assert isinstance(refused, TextReply) and refused.text.startswith("You've reached the limit of 2 edits an hour")
+    assert store.history(ALICE).edits == ()
+
+
+def test_a_part_that_needs_a_long_optimization_is_asked_about_and_the_answer_makes_the_whole_message(
+    store, monkeypatch
+):
+    monkeypatch.setattr(shared_models().editor.router, "tables", None)  # no global directions: only optimization
+    seed_session(store, ALICE)
+
+    async def script(chat):
+        chat.engine.config = replace(chat.engine.config, ask_above_s=0.0)  # every optimization counts as long
+        question = only(await say(chat, "purple hair and smile"))
+        assert isinstance(question, TextReply) and 'No quick method fits "smile"' in question.text
+        assert store.history(ALICE).edits == ()  # nothing made, nothing stored
+        done = only(await say(chat, "start"))
+        assert isinstance(done, ImageReply) and "2 edits" in done.caption
+        return done
+
+    done = run_chat(store, script)
+    assert "optimization, 3 steps" in done.caption.splitlines()[2]
+    assert [(e.text, e.method) for e in store.history(ALICE).edits] == [
+        ("purple hair", "mapper"), ("smile", "optimization")]
+
+
+def test_stop_ends_an_optimizing_part_and_the_message_stores_nothing(store, monkeypatch):
+    seed_session(store, ALICE)
+    optimizing = optimizing_models(monkeypatch)
+    before = store.history(ALICE)
+
+    async def main():
+        engine = Engine(lambda: optimizing, EngineConfig(max_batch=1, ask_above_s=float("inf")))
+        chat = Conversation(engine, store)
+        started = asyncio.Event()
+
+        async def status(text: str) -> None:
+            if "step" in text:
+                started.set()
+
+        try:
+            running = asyncio.create_task(chat.handle(TextEvent(ALICE, "purple hair and smile"), status))
+            await asyncio.wait_for(started.wait(), 60)
+            stop = await asyncio.wait_for(chat.handle(TextEvent(ALICE, "stop")), 60)
+            return stop, await asyncio.wait_for(running, 60)
+        finally:
+            await engine.close()
+
+    stop, stopped = asyncio.run(main())
+    assert stop == [] and stopped == [TextReply(wording.CANCELLED)]
+    after = store.history(ALICE)
+    assert (after.version, after.edits) == (before.version, before.edits)
