@@ -121,7 +121,6 @@ class Conversation:
         self.turns = Turns(long_wait_s)
         self.queue = TurnQueue(store.engine, long_wait_s=long_wait_s)  # across processes; nothing on SQLite
         self.face_files = False
-        self._slow_choices: dict[Person, PendingSlowEdit] = {}  # asked before a long optimization
         self.stoppable = Stoppable()
         self.stop_signals = StopSignals(self.queue, self.stoppable.stop)  # stops across processes; not on SQLite
         self.limits = Limits(fair_use, UsageStore(store.engine) if fair_use is not None else None)
@@ -162,7 +161,7 @@ class Conversation:
         """
         if await self.stoppable.stop(person):
             return []
-        if self._slow_choices.pop(person, None) is not None:  # the answer to "start it, or...?"
+        if await self._take_question(person) is not None:  # the answer to "start it, or...?"
             return [TextReply(i18n._(wording.SLOW_CANCELLED))]
         if await self.stop_signals.ask(person):
             return []
@@ -188,7 +187,7 @@ class Conversation:
         raise TypeError(f"not an event: {event!r}")
 
     async def _text(self, person: Person, text: str, status: Status, slot: Turn) -> list[Reply]:
-        pending = self._slow_choices.pop(person, None)
+        pending = await self._take_question(person)
         if pending is not None and (choice := parse_choice(text)) is not None:
             if choice == "cancel":
                 return [TextReply(i18n._(wording.SLOW_CANCELLED))]
@@ -236,7 +235,6 @@ class Conversation:
             case dialog.ForgetConfirm():
                 count = await asyncio.to_thread(self.store.forget, person)
                 self.pictures.forget(person)
-                self._slow_choices.pop(person, None)
                 return [TextReply(wording.forgotten(count))]
         raise TypeError(f"unhandled message kind: {parsed!r}")
 
@@ -314,8 +312,7 @@ class Conversation:
                 person, self._part_editor(person, relay)(_latent_state(current), instruction, method)
             )
         except SlowEdit as slow:
-            self._slow_choices[person] = PendingSlowEdit(edit, slow.estimated_s)
-            return [TextReply(wording.slow_choice(edit.text, slow.estimated_s))]
+            return await self._ask(person, PendingSlowEdit(edit, slow.estimated_s))
         finally:
             await relay.flush()
         new = NewEdit(
@@ -329,6 +326,15 @@ class Conversation:
         )
         summary, image = await self._change(person, lambda unit: unit.append(new), current.revision)
         return [_result(image, wording.edited(edit.text, result) + await self._identity_line(person, image), summary)]
+
+    async def _ask(self, person: Person, pending: PendingSlowEdit) -> list[Reply]:
+        """Ask before a long optimization; the question waits on the session for the person's next message."""
+        await asyncio.to_thread(self.store.ask, person, pending.dump())
+        return [TextReply(wording.slow_choice(pending.edit.text, pending.estimated_s))]
+
+    async def _take_question(self, person: Person) -> PendingSlowEdit | None:
+        """The question asked before a long optimization, if one awaits this message (it is answered now)."""
+        return PendingSlowEdit.load(await asyncio.to_thread(self.store.take_question, person))
 
     def _part_editor(self, person: Person, relay: _ProgressRelay) -> several.EditPart:
         """One edit as a message makes it, alone or as a part of several: counted against fair use, made with the
@@ -374,10 +380,9 @@ class Conversation:
                 person, several.edit_in_turn(self._part_editor(person, relay), _latent_state(current), edits, methods)
             )
         except several.SlowPart as slow:
-            pending = PendingSlowEdit(edits[slow.index], slow.slow.estimated_s, edits, slow.index,
-                                      tuple(methods.items()))
-            self._slow_choices[person] = pending
-            return [TextReply(wording.slow_choice(pending.edit.text, pending.estimated_s))]
+            chosen = tuple(methods.items())
+            return await self._ask(person, PendingSlowEdit(edits[slow.index], slow.slow.estimated_s, edits, slow.index,
+                                                           chosen))
         finally:
             await relay.flush()
 

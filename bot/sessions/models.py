@@ -81,6 +81,8 @@ class ChatSession(Base):
     version: Mapped[int] = mapped_column(Integer)  # optimistic lock: +1 per unit of work, checked on UPDATE
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # A question asked before a long optimization, awaiting the person's next message (JSON; see bot.core.slow_choice)
+    pending_choice: Mapped[str | None] = mapped_column(Text, nullable=True, deferred=True)
 
     # The store sets the version itself (once per unit of work); the ORM adds WHERE version = <old> to UPDATEs.
     __mapper_args__: ClassVar[dict[str, Any]] = {"version_id_col": version, "version_id_generator": False}

@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from typing import TypeVar
 
 import numpy as np
-from sqlalchemy import ColumnElement, Engine, Select, delete, func, select
+from sqlalchemy import ColumnElement, Engine, Select, delete, func, select, update
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, undefer
 from sqlalchemy.orm.exc import StaleDataError
@@ -297,6 +297,32 @@ class SessionStore:
                 return int(result.rowcount)  # type: ignore[attr-defined]
 
         return retry_on_conflict(once, attempts=self._attempts)
+
+    def ask(self, person: Person, question: str) -> None:
+        """Keep a question for the person's next message on their current session (any process can take the
+        answer; a new photo or /forget drops it with the session). The session's version does not change.
+
+        Raises:
+            NoSession.
+        """
+        with self._transaction(write=True) as orm:
+            row = _latest(orm, person)
+            orm.execute(update(ChatSession).where(ChatSession.id == row.id).values(pending_choice=question),
+                        execution_options={"synchronize_session": False})
+
+    def take_question(self, person: Person) -> str | None:
+        """The question kept by `ask`, removed as it is read (one message answers it); None when there is none."""
+        with self._transaction(write=False) as orm:
+            asked = orm.scalar(select(ChatSession.pending_choice).where(*_owned_by(person))
+                               .order_by(ChatSession.id.desc()).limit(1))
+        if asked is None:
+            return None  # the common case: no write
+        with self._transaction(write=True) as orm:
+            row = _latest(orm, person, lock=True)
+            asked = row.pending_choice
+            orm.execute(update(ChatSession).where(ChatSession.id == row.id).values(pending_choice=None),
+                        execution_options={"synchronize_session": False})
+        return asked
 
     def count_sessions(self, person: Person) -> int:
         """How many sessions (photos) this person has in this chat."""

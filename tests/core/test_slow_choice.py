@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from bot import dialog
 from bot.core import ImageReply, TextReply, wording
-from bot.core.slow_choice import parse_choice
+from bot.core.slow_choice import ANSWER_WITHIN, PendingSlowEdit, parse_choice
 from tests.core.helpers import ALICE, astronaut, open_store, run_chat, say, send_photo, shared_models
 
 
@@ -84,3 +86,36 @@ def test_global_anyway_says_why_when_no_direction_fits(store):
         assert store.history(ALICE).edits == ()
 
     run_chat(store, script)
+
+
+def test_the_question_waits_on_the_session_so_another_process_or_a_restart_takes_the_answer(store):
+    async def ask(chat):
+        asking(chat)
+        await send_photo(chat, astronaut())
+        return await say(chat, "smile")
+
+    async def answer(chat):  # another Conversation and engine on the same database: another process
+        return await say(chat, "start")
+
+    question = only_text(run_chat(store, ask))
+    assert "optimizing it would take about" in question
+    (done,) = run_chat(store, answer)
+    assert isinstance(done, ImageReply) and done.caption.startswith("Done: smile")
+    assert [e.method for e in store.history(ALICE).edits] == ["optimization"]
+
+
+def test_a_question_is_answered_within_the_hour_and_keeps_a_message_of_several():
+    parts = (dialog.Edit("purple hair", None, None, "purple hair"), dialog.Edit("smiling face", None, None, "smile"))
+    asked = datetime(2026, 12, 3, 9, 0, tzinfo=UTC)
+    pending = PendingSlowEdit(parts[1], 480.0, parts, 1, ((0, "global_direction"),), asked)
+    kept = pending.dump()
+    assert PendingSlowEdit.load(kept, now=asked + timedelta(minutes=59)) == pending
+    assert PendingSlowEdit.load(kept, now=asked + ANSWER_WITHIN + timedelta(seconds=1)) is None  # too old
+    assert PendingSlowEdit.load("not json", now=asked) is None
+    assert PendingSlowEdit.load(None) is None
+
+
+def only_text(replies) -> str:
+    (reply,) = replies
+    assert isinstance(reply, TextReply), reply
+    return reply.text

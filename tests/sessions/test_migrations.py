@@ -123,11 +123,10 @@ def test_0004_adds_turn_tickets_and_takes_them_away_again(empty_database: str) -
     engine = make_engine(empty_database)
     try:
         migrate.upgrade(engine, "0003_usage")
-        migrate.upgrade(engine)
+        migrate.upgrade(engine, "0004_turn_tickets")
         assert migrate.current_revision(engine) == "0004_turn_tickets"
         assert "turn_tickets" in inspect(engine).get_table_names()
         assert [ix["column_names"] for ix in inspect(engine).get_indexes("turn_tickets")] == [["person_key", "id"]]
-        migrate.check(engine)
         with engine.begin() as connection:  # ids keep growing: the queue's order is theirs
             ids = [
                 connection.execute(text(
@@ -140,6 +139,29 @@ def test_0004_adds_turn_tickets_and_takes_them_away_again(empty_database: str) -
         migrate.downgrade(engine, "0003_usage")
         assert "turn_tickets" not in inspect(engine).get_table_names()
         assert {"usage", "accounts"} <= set(inspect(engine).get_table_names())
+    finally:
+        engine.dispose()
+
+
+def test_0005_keeps_the_question_on_the_session_and_takes_it_away_again(empty_database: str) -> None:
+    engine = make_engine(empty_database)
+    try:
+        migrate.upgrade(engine, "0005_pending_choice")
+        migrate.check(engine)
+        store = SessionStore(engine)
+        store.start(ALICE, latent(), "demo-64")
+        assert store.take_question(ALICE) is None
+        store.ask(ALICE, '{"asked": 1}')
+        version = store.history(ALICE).version
+        assert store.take_question(ALICE) == '{"asked": 1}'
+        assert store.take_question(ALICE) is None  # taken once
+        assert store.history(ALICE).version == version  # asking is not a change of the picture
+        store.ask(ALICE, '{"asked": 2}')
+        migrate.downgrade(engine, "0004_turn_tickets")
+        assert "pending_choice" not in {c["name"] for c in inspect(engine).get_columns("chat_sessions")}
+        assert store.count_sessions(ALICE) == 1  # the session stays, its question goes
+        migrate.upgrade(engine, "0005_pending_choice")
+        assert store.take_question(ALICE) is None
     finally:
         engine.dispose()
 
