@@ -110,13 +110,9 @@ class RemoteEngine:
         for attempt in (1, 2):
             try:
                 answer = await self._client.request(method, path, json=body)
-            except httpx.ConnectError as exc:  # the engine never saw the request: once more
-                if attempt == 2:
-                    raise EngineUnavailable(f"cannot reach the engine at {self.url}: {exc}") from None
-                log.warning("the engine at %s did not answer (%s); trying once more", self.url, exc)
-                continue
             except httpx.HTTPError as exc:
-                raise EngineUnavailable(f"the engine at {self.url} failed mid-request: {exc!r}") from None
+                self._retry_or_raise(exc, attempt)
+                continue
             _raise_for_error(answer)
             return answer
         raise AssertionError("unreachable")
@@ -131,12 +127,17 @@ class RemoteEngine:
                         _raise_for_error(answer)
                     yield _json_lines(answer, self.url)
                     return
-            except httpx.ConnectError as exc:
-                if attempt == 2:
-                    raise EngineUnavailable(f"cannot reach the engine at {self.url}: {exc}") from None
-                log.warning("the engine at %s did not answer (%s); trying once more", self.url, exc)
             except httpx.HTTPError as exc:
-                raise EngineUnavailable(f"the engine at {self.url} failed mid-request: {exc!r}") from None
+                self._retry_or_raise(exc, attempt)
+
+    def _retry_or_raise(self, exc: httpx.HTTPError, attempt: int) -> None:
+        """Return to try once more when the first connection failed (the engine never saw the request); else
+        raise `EngineUnavailable`."""
+        if not isinstance(exc, httpx.ConnectError):
+            raise EngineUnavailable(f"the engine at {self.url} failed mid-request: {exc!r}") from None
+        if attempt > 1:
+            raise EngineUnavailable(f"cannot reach the engine at {self.url}: {exc}") from None
+        log.warning("the engine at %s did not answer (%s); trying once more", self.url, exc)
 
 
 async def _json_lines(answer: httpx.Response, url: str) -> AsyncIterator[dict[str, Any]]:

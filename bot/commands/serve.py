@@ -37,14 +37,13 @@ def main(args: argparse.Namespace) -> int:
         offline=args.offline or None, token=os.environ.get(TOKEN_VAR) or None,
     )
     try:
-        options.check()
+        start(options)  # checks the options before it starts anything
     except ServeConfigError as exc:
         print(f"error: {exc}")
         return 2
     done = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: done.set())
-    start(options)
     print(f"Engine: {options.replicas} replica(s) at http://{options.host}:{options.port} "
           f"(GET /ready says when the models are loaded). Bots: STYLECLIP_ENGINE_URL=http://{options.host}:"
           f"{options.port}. Stop with Ctrl+C.", flush=True)

@@ -47,7 +47,6 @@ from bot.metrics import UNEXPECTED, BotMetrics
 from bot.sessions import (
     ConcurrentEdit,
     CurrentState,
-    NewEdit,
     NoSession,
     Person,
     Revision,
@@ -315,15 +314,7 @@ class Conversation:
             return await self._ask(person, PendingSlowEdit(edit, slow.estimated_s))
         finally:
             await relay.flush()
-        new = NewEdit(
-            text=edit.text,
-            instruction=_dump_instruction(instruction),
-            method=result.route.method,
-            reason=result.reason,
-            strength=result.strength,
-            step_kind=result.step.kind,
-            step=result.step.array,
-        )
+        new = several.Part(edit, result).stored()
         summary, image = await self._change(person, lambda unit: unit.append(new), current.revision)
         return [_result(image, wording.edited(edit.text, result) + await self._identity_line(person, image), summary)]
 
@@ -657,11 +648,6 @@ def _where(summary: SessionSummary) -> str:
     if not active:
         return i18n._("Now showing the original photo.")
     return i18n._("Now showing: after {text}.", text=active[-1].text)
-
-
-def _dump_instruction(instruction: Instruction) -> str:
-    """The parsed instruction as the store keeps it (JSON), so a dropped edit's later mapper steps can be redone."""
-    return json.dumps({"target": instruction.target, "neutral": instruction.neutral, "strength": instruction.strength})
 
 
 def _load_instruction(stored: str, fallback: str) -> Instruction:

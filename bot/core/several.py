@@ -34,7 +34,7 @@ class SlowPart(Exception):
 
 @dataclass(frozen=True)
 class Part:
-    """One edit of the message, as the engine made it."""
+    """One edit of a message (alone, or one of several), as the engine made it."""
 
     edit: dialog.Edit
     result: EditResult

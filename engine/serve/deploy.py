@@ -83,11 +83,15 @@ def application(options: ServeOptions):
 
 
 def start(options: ServeOptions, *, ray_init: dict | None = None) -> None:
-    """Start (or join) Ray and run the application; returns once it is deployed (the models may still load)."""
+    """Start (or join) Ray and run the application; returns once it is deployed (the models may still load).
+
+    Raises:
+        ServeConfigError: the options are unsafe or impossible (said before Ray is even imported).
+    """
+    options.check()
     import ray
     from ray import serve
 
-    options.check()
     if not ray.is_initialized():
         address = os.environ.get("RAY_ADDRESS") or None
         ray.init(address=address, **(ray_init or {}))

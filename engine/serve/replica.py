@@ -93,9 +93,8 @@ class EngineReplica:
             if path == "/metrics":
                 return Response(self.metrics.exposition(), media_type="text/plain; version=0.0.4")
             return _error_response(LookupError(f"no such path: GET {path}"), 404)
-        handlers = {"/invert": self._invert, "/identity": self._identity, "/edit": self._edit, "/render": self._render}
-        handler = handlers.get(path)
-        if request.method != "POST" or handler is None:
+        handlers = {"/invert": self._invert, "/identity": self._identity, "/render": self._render}
+        if request.method != "POST" or (path not in handlers and path != "/edit"):
             return _error_response(LookupError(f"no such path: {request.method} {path}"), 404)
         try:
             body = await self._json_body(request)
@@ -104,9 +103,9 @@ class EngineReplica:
         except ValueError as exc:
             return _error_response(exc, 400)
         if path == "/edit":  # streamed: counted in flight while its lines are being sent
-            return await handler(body)
+            return StreamingResponse(self._edit_lines(body), media_type="application/x-ndjson")
         with self.metrics.in_flight.track_inprogress():
-            return await handler(body)
+            return await self._answer(path.lstrip("/"), handlers[path](body))
 
     def _authorized(self, request: Request) -> bool:
         if self._token_sha256 is None:
@@ -136,7 +135,6 @@ class EngineReplica:
 
     async def _ready(self) -> Response:
         try:
-            self.engine.ready()
             name = await self.engine.generator_name()
         except errors.ModelsNotReady as exc:
             return _error_response(exc)
@@ -145,24 +143,15 @@ class EngineReplica:
         return JSONResponse({"ready": True, "generator": name, "replica": self.replica})
 
     async def _invert(self, body: dict[str, Any]) -> Response:
-        return await self._answer("invert", self._run_invert(body))
-
-    async def _run_invert(self, body: dict[str, Any]) -> Response:
         photo = wire.unb64(body["photo"])
         inverted = await self.engine.invert(photo, caller=body["caller"])
         return JSONResponse(wire.inverted_to_json(inverted))
 
     async def _identity(self, body: dict[str, Any]) -> Response:
-        return await self._answer("identity", self._run_identity(body))
-
-    async def _run_identity(self, body: dict[str, Any]) -> Response:
         embedding = await self.engine.identity(wire.array_from_json(body["face"]), caller=body["caller"])
         return JSONResponse({"embedding": None if embedding is None else wire.array_to_json(embedding)})
 
     async def _render(self, body: dict[str, Any]) -> Response:
-        return await self._answer("render", self._run_render(body))
-
-    async def _run_render(self, body: dict[str, Any]) -> Response:
         kind = body.get("format", "png")
         state = wire.state_from_json(body["state"])
         image = await self._render_batch((state, body["caller"], bool(body.get("preview", False))))
@@ -179,9 +168,6 @@ class EngineReplica:
             *(self.engine.render(state, caller, preview=preview) for state, caller, preview in requests),
             return_exceptions=True,
         )
-
-    async def _edit(self, body: dict[str, Any]) -> Response:
-        return StreamingResponse(self._edit_lines(body), media_type="application/x-ndjson")
 
     async def _edit_lines(self, body: dict[str, Any]) -> AsyncIterator[bytes]:
         """Progress lines while the edit runs, then its result or its error. Ray cancels this generator when
@@ -230,18 +216,16 @@ class EngineReplica:
         start = time.monotonic()
         try:
             response = await work
-        except (KeyError, TypeError, ValueError) as exc:
-            if not isinstance(exc, errors.InversionError | errors.PromptError | errors.NoRoute):
-                self.metrics.answered(endpoint, "bad request", time.monotonic() - start)
-                return _error_response(ValueError(f"a malformed request: {exc!r}"), 400)
-            self.metrics.answered(endpoint, type(exc).__name__, time.monotonic() - start)
-            return _error_response(exc)
         except Exception as exc:
             outcome = _outcome(exc)
+            if outcome != "unexpected":
+                response = _error_response(exc)
+            elif isinstance(exc, KeyError | TypeError | ValueError):  # a field missing or of the wrong kind
+                outcome, response = "bad request", _error_response(ValueError(f"a malformed request: {exc!r}"), 400)
+            else:
+                response = JSONResponse({"error": _unexpected(exc)}, status_code=500)
             self.metrics.answered(endpoint, outcome, time.monotonic() - start)
-            if outcome == "unexpected":
-                return JSONResponse({"error": _unexpected(exc)}, status_code=500)
-            return _error_response(exc)
+            return response
         self.metrics.answered(endpoint, "ok", time.monotonic() - start)
         return response
 

@@ -28,6 +28,17 @@ def shared_models() -> ModelSet:
     return models
 
 
+class StepWatch:
+    """A status callback that notes when an optimization reports its first step (`started`)."""
+
+    def __init__(self) -> None:
+        self.started = asyncio.Event()
+
+    async def __call__(self, text: str) -> None:
+        if "step" in text:
+            self.started.set()
+
+
 def optimizing_models(monkeypatch) -> ModelSet:
     """The shared models with every edit an optimization (no direction tables), for as long as a test lets it."""
     models = shared_models()

@@ -11,7 +11,7 @@ from bot import dialog
 from bot.core import Conversation, TextEvent, TextReply, wording
 from engine.editing import OptimizationSettings
 from engine.service import Engine, EngineConfig
-from tests.core.helpers import ALICE, BOB, open_store, optimizing_models, seed_session
+from tests.core.helpers import ALICE, BOB, StepWatch, open_store, optimizing_models, seed_session
 
 
 @pytest.mark.parametrize("text", ["stop", "Stop!", "cancel", "/cancel", "/cancel@SomeBot", "/stop", "取消", "abort"])
@@ -56,15 +56,11 @@ def test_stop_during_an_optimization_leaves_the_session_and_frees_the_lane(store
             max_batch=1, slow_concurrent=1, slow_queue=0, ask_above_s=NEVER_ASK
         ))
         chat = Conversation(engine, store)
-        started = asyncio.Event()
-
-        async def status(text: str) -> None:
-            if "step" in text:
-                started.set()
+        status = StepWatch()
 
         try:
             running = asyncio.create_task(chat.handle(TextEvent(ALICE, "make him smile"), status))
-            await asyncio.wait_for(started.wait(), 60)
+            await asyncio.wait_for(status.started.wait(), 60)
             assert chat.stoppable_now(ALICE) and not chat.stoppable_now(BOB)
             refused = await chat.handle(TextEvent(BOB, "make him smile"))  # the lane is full: the control
 
@@ -92,15 +88,11 @@ def test_stop_words_are_read_before_the_queue_and_other_messages_keep_their_turn
     async def main():
         engine = Engine(lambda: optimizing, EngineConfig(max_batch=1, ask_above_s=NEVER_ASK))
         chat = Conversation(engine, store, long_wait_s=0)
-        started = asyncio.Event()
-
-        async def status(text: str) -> None:
-            if "step" in text:
-                started.set()
+        status = StepWatch()
 
         try:
             running = asyncio.create_task(chat.handle(TextEvent(ALICE, "make him smile"), status))
-            await asyncio.wait_for(started.wait(), 60)
+            await asyncio.wait_for(status.started.wait(), 60)
             queued = asyncio.create_task(chat.handle(TextEvent(ALICE, "undo")))  # waits for its turn
             await asyncio.sleep(0)
             stops = [await asyncio.wait_for(chat.handle(TextEvent(ALICE, word)), 60) for word in ("取消", "cancel")]

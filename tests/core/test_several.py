@@ -15,6 +15,7 @@ from bot.core.limits import FairUse
 from engine.service import Engine, EngineConfig
 from tests.core.helpers import (
     ALICE,
+    StepWatch,
     open_store,
     optimizing_models,
     pixels,
@@ -133,15 +134,11 @@ def test_stop_ends_an_optimizing_part_and_the_message_stores_nothing(store, monk
     async def main():
         engine = Engine(lambda: optimizing, EngineConfig(max_batch=1, ask_above_s=float("inf")))
         chat = Conversation(engine, store)
-        started = asyncio.Event()
-
-        async def status(text: str) -> None:
-            if "step" in text:
-                started.set()
+        status = StepWatch()
 
         try:
             running = asyncio.create_task(chat.handle(TextEvent(ALICE, "purple hair and smile"), status))
-            await asyncio.wait_for(started.wait(), 60)
+            await asyncio.wait_for(status.started.wait(), 60)
             stop = await asyncio.wait_for(chat.handle(TextEvent(ALICE, "stop")), 60)
             return stop, await asyncio.wait_for(running, 60)
         finally:

@@ -18,7 +18,7 @@ from bot.sessions.stop_signal import StopSignals
 from bot.sessions.turn_queue import TurnQueue
 from engine.editing import OptimizationSettings
 from engine.service import Engine, EngineConfig
-from tests.core.helpers import ALICE, BOB, GENERATOR, astronaut_latent, new_engine, optimizing_models
+from tests.core.helpers import ALICE, BOB, GENERATOR, StepWatch, astronaut_latent, new_engine, optimizing_models
 
 from .conftest import fresh_database
 
@@ -62,15 +62,11 @@ def test_stop_sent_to_another_process_stops_the_optimization_where_it_runs(store
             max_batch=1, slow_concurrent=1, slow_queue=0, ask_above_s=float("inf")
         ))
         a, b = Conversation(engine, stores[0]), Conversation(new_engine(), stores[1])
-        started = asyncio.Event()
-
-        async def status(text: str) -> None:
-            if "step" in text:
-                started.set()
+        status = StepWatch()
 
         try:
             running = asyncio.create_task(a.handle(TextEvent(ALICE, "make him smile"), status))
-            await asyncio.wait_for(started.wait(), WAIT_S)
+            await asyncio.wait_for(status.started.wait(), WAIT_S)
             refused = await a.handle(TextEvent(BOB, "make him smile"))  # the lane is full: the control
             stop = await asyncio.wait_for(b.handle(TextEvent(ALICE, "stop")), WAIT_S)
             stopped = await asyncio.wait_for(running, WAIT_S)
